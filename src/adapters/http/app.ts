@@ -1,0 +1,54 @@
+import { Hono } from 'hono';
+import { cors } from 'hono/cors';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import type { Logger } from 'pino';
+import { errorResponse, INTERNAL_ERROR, NOT_FOUND } from './error-mapping.ts';
+import { healthRoutes, type ReadinessCheck } from './health-routes.ts';
+import { TooManyRequests } from './http-errors.ts';
+import { WEIBO_BASE_PATH, type WeiboRoutesDeps, weiboRoutes } from './weibo-routes.ts';
+
+export interface AppDeps extends WeiboRoutesDeps {
+  logger: Logger;
+  jwks: Parameters<typeof healthRoutes>[0]['jwks'];
+  readiness: ReadinessCheck[];
+  corsOrigins: string[];
+}
+
+export function createApp(deps: AppDeps) {
+  const app = new Hono();
+  app.use(requestId());
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    // The path only: query strings carry OAuth codes and states.
+    deps.logger.info(
+      {
+        reqId: c.get('requestId'),
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+      },
+      'request',
+    );
+  });
+  app.use(secureHeaders());
+  if (deps.corsOrigins.length > 0) {
+    app.use(`${WEIBO_BASE_PATH}/*`, cors({ origin: deps.corsOrigins, credentials: true }));
+  }
+  app.route(WEIBO_BASE_PATH, weiboRoutes(deps));
+  app.route('/', healthRoutes(deps));
+
+  app.notFound((c) => c.json(NOT_FOUND.body, NOT_FOUND.status));
+  app.onError((error, c) => {
+    const response = errorResponse(error);
+    if (!response || response.status >= 500) {
+      deps.logger.error({ reqId: c.get('requestId'), err: error }, 'request failed');
+    }
+    if (error instanceof TooManyRequests) c.header('Retry-After', String(error.retryAfterSeconds));
+    const { status, body } = response ?? INTERNAL_ERROR;
+    return c.json(body, status);
+  });
+  return app;
+}

@@ -1,0 +1,27 @@
+import type { Kysely } from 'kysely';
+import type { Repositories, UnitOfWork } from '../../application/ports.ts';
+import type { AesGcmTokenCipher } from '../security/aes-gcm-token-cipher.ts';
+import { guarded } from './database-errors.ts';
+import { KyselyOutbox } from './kysely-outbox.ts';
+import { KyselyUserRepository } from './kysely-user-repository.ts';
+import { KyselyWeiboAccountRepository } from './kysely-weibo-account-repository.ts';
+import type { Database } from './schema.ts';
+
+export class KyselyUnitOfWork implements UnitOfWork {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly cipher: AesGcmTokenCipher,
+  ) {}
+
+  transaction<T>(work: (repositories: Repositories) => Promise<T>): Promise<T> {
+    return guarded(() =>
+      this.db.transaction().execute((trx) =>
+        work({
+          users: new KyselyUserRepository(trx),
+          weiboAccounts: new KyselyWeiboAccountRepository(trx, this.cipher),
+          outbox: new KyselyOutbox(trx),
+        }),
+      ),
+    );
+  }
+}

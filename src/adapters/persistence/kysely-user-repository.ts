@@ -1,0 +1,49 @@
+import type { Kysely } from 'kysely';
+import type { UserRepository } from '../../application/ports.ts';
+import { UsernameTaken } from '../../domain/errors.ts';
+import type { UserProfile } from '../../domain/user-profile.ts';
+import { guarded, isUniqueViolation } from './database-errors.ts';
+import type { Database, UserRow } from './schema.ts';
+
+export class KyselyUserRepository implements UserRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async add(user: UserProfile): Promise<void> {
+    try {
+      await guarded(() =>
+        this.db
+          .insertInto('users')
+          .values({
+            id: user.id,
+            username: user.username,
+            password_hash: user.passwordHash,
+            phone: user.phone,
+            email: user.email,
+            created_at: user.createdAt,
+          })
+          .execute(),
+      );
+    } catch (error) {
+      if (isUniqueViolation(error, 'users_username_lower_key')) throw new UsernameTaken();
+      throw error;
+    }
+  }
+
+  async findById(id: string): Promise<UserProfile | null> {
+    const row = await guarded(() =>
+      this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst(),
+    );
+    return row ? toUserProfile(row) : null;
+  }
+}
+
+function toUserProfile(row: UserRow): UserProfile {
+  return {
+    id: row.id,
+    username: row.username,
+    passwordHash: row.password_hash,
+    phone: row.phone,
+    email: row.email,
+    createdAt: row.created_at,
+  };
+}

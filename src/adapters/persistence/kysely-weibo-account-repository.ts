@@ -1,0 +1,71 @@
+import { type Kysely, sql } from 'kysely';
+import type { BindOutcome, WeiboAccountRepository } from '../../application/ports.ts';
+import type { WeiboAccount, WeiboGrant } from '../../domain/weibo-account.ts';
+import type { AesGcmTokenCipher } from '../security/aes-gcm-token-cipher.ts';
+import { guarded } from './database-errors.ts';
+import type { Database } from './schema.ts';
+
+/** Weibo accounts, their access tokens encrypted at rest with the uid as context. */
+export class KyselyWeiboAccountRepository implements WeiboAccountRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly cipher: AesGcmTokenCipher,
+  ) {}
+
+  async saveGrant(grant: WeiboGrant): Promise<WeiboAccount> {
+    const encrypted = this.cipher.encrypt(grant.accessToken, grant.uid);
+    const row = await guarded(() =>
+      this.db
+        .insertInto('weibo_accounts')
+        .values({
+          uid: grant.uid,
+          access_token_encrypted: encrypted,
+          access_token_expires_at: grant.expiresAt,
+        })
+        .onConflict((conflict) =>
+          conflict.column('uid').doUpdateSet({
+            access_token_encrypted: encrypted,
+            access_token_expires_at: grant.expiresAt,
+            updated_at: sql<Date>`now()`,
+          }),
+        )
+        .returning(['user_id'])
+        .executeTakeFirstOrThrow(),
+    );
+    return {
+      uid: grant.uid,
+      userId: row.user_id,
+      accessToken: grant.accessToken,
+      accessTokenExpiresAt: grant.expiresAt,
+    };
+  }
+
+  async find(uid: string): Promise<WeiboAccount | null> {
+    const row = await guarded(() =>
+      this.db.selectFrom('weibo_accounts').selectAll().where('uid', '=', uid).executeTakeFirst(),
+    );
+    if (!row) return null;
+    return {
+      uid: row.uid,
+      userId: row.user_id,
+      accessToken: this.cipher.decrypt(row.access_token_encrypted, row.uid),
+      accessTokenExpiresAt: row.access_token_expires_at,
+    };
+  }
+
+  async bindIfUnbound(uid: string, userId: string): Promise<BindOutcome> {
+    const result = await guarded(() =>
+      this.db
+        .updateTable('weibo_accounts')
+        .set({ user_id: userId, bound_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
+        .where('uid', '=', uid)
+        .where('user_id', 'is', null)
+        .executeTakeFirst(),
+    );
+    if (result.numUpdatedRows === 1n) return 'bound';
+    const existing = await guarded(() =>
+      this.db.selectFrom('weibo_accounts').select('uid').where('uid', '=', uid).executeTakeFirst(),
+    );
+    return existing ? 'already-bound' : 'unknown-account';
+  }
+}

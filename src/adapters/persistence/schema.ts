@@ -1,0 +1,53 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+export interface Database {
+  users: UsersTable;
+  weibo_accounts: WeiboAccountsTable;
+  outbox: OutboxTable;
+}
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  password_hash: string;
+  phone: string;
+  email: string;
+  created_at: ColumnType<Date, Date | undefined, never>;
+}
+
+export interface WeiboAccountsTable {
+  uid: string;
+  user_id: string | null;
+  access_token_encrypted: string;
+  access_token_expires_at: Date | null;
+  created_at: ColumnType<Date, Date | undefined, never>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+  bound_at: Date | null;
+}
+
+export interface OutboxTable {
+  id: string;
+  type: string;
+  aggregate_id: string;
+  payload: ColumnType<CloudEvent, string, never>;
+  created_at: ColumnType<Date, Date | undefined, never>;
+  published_at: Date | null;
+  attempts: Generated<number>;
+  last_error: string | null;
+}
+
+export interface CloudEvent {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: string;
+  subject: string;
+  time: string;
+  datacontenttype: 'application/json';
+  data: Record<string, unknown>;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type NewUserRow = Insertable<UsersTable>;
+export type WeiboAccountRow = Selectable<WeiboAccountsTable>;
+export type OutboxRow = Selectable<OutboxTable>;

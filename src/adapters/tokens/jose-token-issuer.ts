@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { type JWK, jwtVerify, SignJWT } from 'jose';
+import type { Clock, LoginTokenSubject, TokenIssuer } from '../../application/ports.ts';
+import { BindTokenInvalid } from '../../domain/errors.ts';
+import type { SigningKey } from './signing-key.ts';
+
+/** Audience of bind tokens, distinct from the login audience so neither passes for the other. */
+export const BIND_TOKEN_AUDIENCE = 'weibo-auth:bind';
+export const BIND_TOKEN_TYPE = 'weibo-bind+jwt';
+const LOGIN_TOKEN_TYPE = 'JWT';
+
+const WEIBO_UID = /^\d{1,20}$/;
+
+export interface TokenIssuerOptions {
+  issuer: string;
+  /** Audience of login tokens, i.e. the services that accept them. */
+  audience: string;
+  loginTtlSeconds: number;
+  bindTtlSeconds: number;
+}
+
+export class JoseTokenIssuer implements TokenIssuer {
+  constructor(
+    private readonly key: SigningKey,
+    private readonly options: TokenIssuerOptions,
+    private readonly clock: Clock,
+  ) {}
+
+  async issueLoginToken(user: LoginTokenSubject): Promise<string> {
+    const now = this.nowInSeconds();
+    return new SignJWT({ username: user.username })
+      .setProtectedHeader({ alg: this.key.alg, kid: this.key.kid, typ: LOGIN_TOKEN_TYPE })
+      .setIssuer(this.options.issuer)
+      .setAudience(this.options.audience)
+      .setSubject(user.id)
+      .setIssuedAt(now)
+      .setExpirationTime(now + this.options.loginTtlSeconds)
+      .sign(this.key.privateKey);
+  }
+
+  async issueBindToken(weiboUid: string): Promise<string> {
+    // Fail loudly here rather than hand out a token that verifyBindToken would always refuse.
+    if (!WEIBO_UID.test(weiboUid)) throw new Error('Weibo uid must be 1 to 20 digits');
+    const now = this.nowInSeconds();
+    return new SignJWT({})
+      .setProtectedHeader({ alg: this.key.alg, kid: this.key.kid, typ: BIND_TOKEN_TYPE })
+      .setIssuer(this.options.issuer)
+      .setAudience(BIND_TOKEN_AUDIENCE)
+      .setSubject(weiboUid)
+      .setIssuedAt(now)
+      .setExpirationTime(now + this.options.bindTtlSeconds)
+      .setJti(randomBytes(16).toString('base64url'))
+      .sign(this.key.privateKey);
+  }
+
+  async verifyBindToken(token: string): Promise<string> {
+    let subject: unknown;
+    try {
+      const { payload } = await jwtVerify(token, this.key.publicJwk, {
+        algorithms: [this.key.alg],
+        issuer: this.options.issuer,
+        audience: BIND_TOKEN_AUDIENCE,
+        typ: BIND_TOKEN_TYPE,
+        currentDate: this.clock.now(),
+        requiredClaims: ['sub', 'iat', 'exp', 'jti'],
+      });
+      subject = payload.sub;
+    } catch (error) {
+      throw new BindTokenInvalid('Bind token is invalid or expired', { cause: error });
+    }
+    if (typeof subject !== 'string' || !WEIBO_UID.test(subject)) {
+      throw new BindTokenInvalid('Bind token does not carry a Weibo uid');
+    }
+    return subject;
+  }
+
+  /** The public keys for `GET /.well-known/jwks.json`. */
+  jwks(): { keys: JWK[] } {
+    return { keys: [{ ...this.key.publicJwk }] };
+  }
+
+  private nowInSeconds(): number {
+    return Math.floor(this.clock.now().getTime() / 1000);
+  }
+}

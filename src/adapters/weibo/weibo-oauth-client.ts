@@ -1,0 +1,161 @@
+import { ofetch } from 'ofetch';
+import { OAuthCodeRejected, OAuthProviderUnavailable } from '../../application/errors.ts';
+import type { AuthorizationRequest, Clock, OAuthProvider } from '../../application/ports.ts';
+import type { WeiboGrant, WeiboProfile } from '../../domain/weibo-account.ts';
+
+export interface WeiboClientOptions {
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+  scope: string;
+  apiBaseUrl: string;
+  mobileAuthorizeUrl: string;
+  timeoutMs: number;
+}
+
+type Json = Record<string, unknown>;
+
+const UID = /^[0-9]{1,20}$/;
+const ACCESS_TOKEN = /^[\x21-\x7e]{1,512}$/;
+
+/** The real Weibo OAuth 2 API (api.weibo.com), which sends its JSON as text/plain. */
+export class WeiboOAuthClient implements OAuthProvider {
+  private readonly options: WeiboClientOptions;
+  private readonly clock: Clock;
+  private readonly apiBaseUrl: string;
+
+  constructor(options: WeiboClientOptions, clock: Clock) {
+    this.options = options;
+    this.clock = clock;
+    this.apiBaseUrl = options.apiBaseUrl.replace(/\/+$/, '');
+  }
+
+  authorizationUrl(request: AuthorizationRequest): string {
+    const url = new URL(
+      request.display === 'mobile'
+        ? this.options.mobileAuthorizeUrl
+        : `${this.apiBaseUrl}/oauth2/authorize`,
+    );
+    const query = url.searchParams;
+    query.set('client_id', this.options.clientId);
+    query.set('redirect_uri', this.options.redirectUri);
+    query.set('response_type', 'code');
+    query.set('state', request.state);
+    if (this.options.scope !== '') query.set('scope', this.options.scope);
+    if (request.display !== undefined) query.set('display', request.display);
+    if (request.forceLogin) query.set('forcelogin', 'true');
+    if (request.language !== undefined) query.set('language', request.language);
+    return url.toString();
+  }
+
+  async exchangeCode(code: string): Promise<WeiboGrant> {
+    const form = new URLSearchParams({
+      client_id: this.options.clientId,
+      client_secret: this.options.clientSecret,
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: this.options.redirectUri,
+    });
+    const { status, json } = await this.send('/oauth2/access_token', { form });
+    if (status < 500 && isJsonObject(json) && ('error_code' in json || 'error' in json)) {
+      throw new OAuthCodeRejected(describeRefusal(json));
+    }
+    const grant = status < 300 && isJsonObject(json) ? this.toGrant(json) : null;
+    if (grant === null) {
+      const problem = json === undefined ? 'a body that is not JSON' : 'no usable access_token/uid';
+      throw new OAuthProviderUnavailable(`Weibo answered HTTP ${status} with ${problem}`, {
+        cause: new Error(`HTTP ${status}`),
+      });
+    }
+    return grant;
+  }
+
+  async fetchProfile(grant: WeiboGrant): Promise<WeiboProfile | null> {
+    const query = new URLSearchParams({ access_token: grant.accessToken, uid: grant.uid });
+    try {
+      const { status, json } = await this.send('/2/users/show.json', { query });
+      return status < 300 && isJsonObject(json) ? toProfile(json) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private toGrant(json: Json): WeiboGrant | null {
+    const { access_token: accessToken, expires_in: expiresIn } = json;
+    const uid =
+      typeof json.uid === 'number' && Number.isSafeInteger(json.uid) ? `${json.uid}` : json.uid;
+    if (typeof uid !== 'string' || !UID.test(uid)) return null;
+    if (typeof accessToken !== 'string' || !ACCESS_TOKEN.test(accessToken)) return null;
+    const expires =
+      typeof expiresIn === 'number' && Number.isSafeInteger(expiresIn) && expiresIn > 0;
+    const expiresAt = expires ? new Date(this.clock.now().getTime() + expiresIn * 1000) : null;
+    return { uid, accessToken, expiresAt };
+  }
+
+  /**
+   * Resolves any HTTP status with the body parsed as JSON (undefined when it is not JSON);
+   * throws OAuthProviderUnavailable when no answer arrives in time.
+   */
+  private async send(
+    path: string,
+    request: { form?: URLSearchParams; query?: URLSearchParams },
+  ): Promise<{ status: number; json: unknown }> {
+    const url = new URL(`${this.apiBaseUrl}${path}`);
+    if (request.query) url.search = request.query.toString();
+    try {
+      const response = await ofetch.raw(url.toString(), {
+        method: request.form ? 'POST' : 'GET',
+        body: request.form,
+        headers: { accept: 'application/json' },
+        responseType: 'text',
+        ignoreResponseError: true,
+        retry: 0,
+        // A redirect would re-send the client secret to wherever Weibo points.
+        redirect: 'error',
+        // A signal rather than ofetch's `timeout`, which stops counting once headers arrive.
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+      return { status: response.status, json: parseJson(response._data) };
+    } catch (error) {
+      // ofetch's own error holds the request options, client secret included: keep its cause.
+      const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
+      const timedOut = cause instanceof Error && cause.name === 'TimeoutError';
+      const reason = timedOut
+        ? `did not answer within ${this.options.timeoutMs} ms`
+        : 'is unreachable';
+      throw new OAuthProviderUnavailable(`Weibo ${reason} (${path})`, { cause });
+    }
+  }
+}
+
+/** Weibo's error_description echoes the code, so only the numeric code and error name are kept. */
+function describeRefusal(json: Json): string {
+  const code = /^[0-9]{1,9}$/.test(String(json.error_code)) ? ` ${json.error_code}` : '';
+  const name =
+    typeof json.error === 'string' && /^[a-z_]{1,64}$/.test(json.error) ? json.error : '';
+  return `Weibo refused the authorization code: error${code} ${name}`.trimEnd();
+}
+
+function toProfile(json: Json): WeiboProfile | null {
+  const screenName = json.screen_name;
+  if ('error_code' in json || typeof screenName !== 'string' || screenName === '') return null;
+  const avatar = [json.avatar_hd, json.avatar_large, json.profile_image_url].find(isWebUrl);
+  return avatar === undefined ? { screenName } : { screenName, avatar };
+}
+
+/** Avatars end up in an <img src>, so only http(s) URLs are passed on. */
+function isWebUrl(value: unknown): value is string {
+  return typeof value === 'string' && /^https?:\/\/[^\s]+$/i.test(value) && URL.canParse(value);
+}
+
+function parseJson(text: string | undefined): unknown {
+  try {
+    return JSON.parse(text ?? '');
+  } catch {
+    return undefined;
+  }
+}
+
+function isJsonObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,63 @@
+import { BindTokenInvalid, WeiboAlreadyBound } from '../domain/errors.ts';
+import { userBoundToWeibo } from '../domain/events.ts';
+import { parseRegistration, type UserProfile } from '../domain/user-profile.ts';
+import type { Clock, IdGenerator, PasswordHasher, TokenIssuer, UnitOfWork } from './ports.ts';
+
+/** The bind form as sent: every field is checked here, in the contract's order. */
+export interface BindAccountInput {
+  bind_token?: unknown;
+  uid?: unknown;
+  username?: unknown;
+  password?: unknown;
+  phone?: unknown;
+  email?: unknown;
+}
+
+export interface BindAccountResult {
+  username: string;
+  token: string;
+}
+
+export class BindAccount {
+  constructor(
+    private readonly tokens: TokenIssuer,
+    private readonly passwords: PasswordHasher,
+    private readonly unitOfWork: UnitOfWork,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+  ) {}
+
+  async execute(input: BindAccountInput): Promise<BindAccountResult> {
+    const registration = parseRegistration(input);
+    const weiboUid = await this.verifyBindToken(input);
+    const user: UserProfile = {
+      id: this.ids.uuid(),
+      username: registration.username,
+      passwordHash: await this.passwords.hash(registration.password),
+      phone: registration.phone,
+      email: registration.email,
+      createdAt: this.clock.now(),
+    };
+    await this.unitOfWork.transaction(async ({ users, weiboAccounts, outbox }) => {
+      await users.add(user);
+      const outcome = await weiboAccounts.bindIfUnbound(weiboUid, user.id);
+      if (outcome === 'already-bound') throw new WeiboAlreadyBound();
+      // A valid token for an account that no longer exists is as good as no token.
+      if (outcome === 'unknown-account') throw new BindTokenInvalid();
+      await outbox.add(userBoundToWeibo(this.ids.uuid(), this.clock.now(), user, weiboUid));
+    });
+    return { username: user.username, token: await this.tokens.issueLoginToken(user) };
+  }
+
+  private async verifyBindToken(input: BindAccountInput): Promise<string> {
+    if (typeof input.bind_token !== 'string' || input.bind_token === '') {
+      throw new BindTokenInvalid();
+    }
+    const uid = await this.tokens.verifyBindToken(input.bind_token);
+    const claimed = input.uid;
+    if (claimed !== undefined && claimed !== null && String(claimed) !== uid) {
+      throw new BindTokenInvalid();
+    }
+    return uid;
+  }
+}

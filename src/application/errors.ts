@@ -1,0 +1,23 @@
+/** Failures of what the application talks to, raised at the adapter edge. */
+export abstract class InfrastructureError extends Error {
+  abstract readonly code: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export class StateStoreUnavailable extends InfrastructureError {
+  readonly code = 'STATE_STORE_UNAVAILABLE';
+}
+
+export class StorageUnavailable extends InfrastructureError {
+  readonly code = 'STORAGE_UNAVAILABLE';
+}
+
+export class OAuthProviderUnavailable extends InfrastructureError {
+  readonly code = 'OAUTH_PROVIDER_UNAVAILABLE';
+}
+
+export class OAuthCodeRejected extends InfrastructureError {
+  readonly code = 'OAUTH_CODE_REJECTED';
+}

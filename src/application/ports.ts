@@ -1,0 +1,90 @@
+import type { DomainEvent } from '../domain/events.ts';
+import type { UserProfile } from '../domain/user-profile.ts';
+import type { WeiboAccount, WeiboGrant, WeiboProfile } from '../domain/weibo-account.ts';
+
+export type Display = 'default' | 'mobile' | 'wap' | 'client';
+
+export interface AuthorizationRequest {
+  state: string;
+  display?: Display;
+  forceLogin: boolean;
+  language?: 'en';
+}
+
+/** The OAuth provider (Weibo). Throws OAuthProviderUnavailable or OAuthCodeRejected. */
+export interface OAuthProvider {
+  authorizationUrl(request: AuthorizationRequest): string;
+  exchangeCode(code: string): Promise<WeiboGrant>;
+  /** Best effort: resolves null when the provider does not answer well or in time. */
+  fetchProfile(grant: WeiboGrant): Promise<WeiboProfile | null>;
+}
+
+export interface PendingLogin {
+  returnTo: string;
+  display?: Display;
+  browserBindingHash: string;
+}
+
+/** One-time login states with a lifetime. Throws StateStoreUnavailable. */
+export interface StateStore {
+  save(state: string, pending: PendingLogin, ttlSeconds: number): Promise<void>;
+  /** Returns the pending login once; later calls, or after expiry, return null. */
+  consume(state: string): Promise<PendingLogin | null>;
+}
+
+export interface UserRepository {
+  /** Throws UsernameTaken when the name exists in any letter case. */
+  add(user: UserProfile): Promise<void>;
+  findById(id: string): Promise<UserProfile | null>;
+}
+
+export type BindOutcome = 'bound' | 'already-bound' | 'unknown-account';
+
+export interface WeiboAccountRepository {
+  /** Inserts the account or refreshes its token; returns it with its binding. */
+  saveGrant(grant: WeiboGrant): Promise<WeiboAccount>;
+  find(uid: string): Promise<WeiboAccount | null>;
+  /** Binds the uid to the user only if it is still unbound. */
+  bindIfUnbound(uid: string, userId: string): Promise<BindOutcome>;
+}
+
+export interface Outbox {
+  add(event: DomainEvent): Promise<void>;
+}
+
+export interface Repositories {
+  users: UserRepository;
+  weiboAccounts: WeiboAccountRepository;
+  outbox: Outbox;
+}
+
+/** Runs work in one transaction: all of it is committed, or none. */
+export interface UnitOfWork {
+  transaction<T>(work: (repositories: Repositories) => Promise<T>): Promise<T>;
+}
+
+export interface LoginTokenSubject {
+  id: string;
+  username: string;
+}
+
+/** Signs login tokens and bind tokens, which can never stand in for each other. */
+export interface TokenIssuer {
+  issueLoginToken(user: LoginTokenSubject): Promise<string>;
+  issueBindToken(weiboUid: string): Promise<string>;
+  /** Returns the Weibo uid of a valid bind token; throws BindTokenInvalid otherwise. */
+  verifyBindToken(token: string): Promise<string>;
+}
+
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  verify(hash: string, password: string): Promise<boolean>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface IdGenerator {
+  uuid(): string;
+}

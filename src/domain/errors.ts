@@ -1,0 +1,40 @@
+/** A rule of the domain was broken; `code` is stable and mapped to HTTP by the adapter. */
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+}
+
+export class InvalidUsername extends DomainError {
+  readonly code = 'INVALID_USERNAME';
+}
+
+export class InvalidPassword extends DomainError {
+  readonly code = 'INVALID_PASSWORD';
+}
+
+export class InvalidEmail extends DomainError {
+  readonly code = 'INVALID_EMAIL';
+}
+
+export class InvalidPhone extends DomainError {
+  readonly code = 'INVALID_PHONE';
+}
+
+export class InvalidReturnTo extends DomainError {
+  readonly code = 'INVALID_RETURN_TO';
+}
+
+export class StateInvalid extends DomainError {
+  readonly code = 'STATE_INVALID';
+}
+
+export class BindTokenInvalid extends DomainError {
+  readonly code = 'BIND_TOKEN_INVALID';
+}
+
+export class UsernameTaken extends DomainError {
+  readonly code = 'USERNAME_TAKEN';
+}
+
+export class WeiboAlreadyBound extends DomainError {
+  readonly code = 'WEIBO_ALREADY_BOUND';
+}

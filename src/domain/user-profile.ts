@@ -1,0 +1,60 @@
+import { InvalidEmail, InvalidPassword, InvalidPhone, InvalidUsername } from './errors.ts';
+
+export interface UserProfile {
+  id: string;
+  username: string;
+  passwordHash: string;
+  phone: string;
+  email: string;
+  createdAt: Date;
+}
+
+/** What a person types in the bind form, checked in the order the contract gives. */
+export interface Registration {
+  username: string;
+  password: string;
+  email: string;
+  phone: string;
+}
+
+const USERNAME = /^[A-Za-z0-9_]{3,32}$/;
+const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
+const E164 = /^\+[0-9]{8,15}$/;
+const MAINLAND_MOBILE = /^1[3-9][0-9]{9}$/;
+
+export type RegistrationForm = { [field in keyof Registration]?: unknown };
+
+export function parseRegistration(input: RegistrationForm): Registration {
+  const username = parseUsername(input.username);
+  const password = parsePassword(input.password);
+  const email = parseEmail(input.email);
+  const phone = parsePhone(input.phone);
+  return { username, password, email, phone };
+}
+
+export function parseUsername(value: unknown): string {
+  if (typeof value !== 'string' || !USERNAME.test(value)) throw new InvalidUsername();
+  return value;
+}
+
+export function parsePassword(value: unknown): string {
+  if (typeof value !== 'string') throw new InvalidPassword();
+  const codePoints = [...value].length;
+  if (codePoints < 8 || codePoints > 128) throw new InvalidPassword();
+  return value;
+}
+
+export function parseEmail(value: unknown): string {
+  if (typeof value !== 'string' || value.length > 254 || !EMAIL.test(value)) {
+    throw new InvalidEmail();
+  }
+  return value;
+}
+
+/** Returns the phone without the spaces and dashes people type in it. */
+export function parsePhone(value: unknown): string {
+  if (typeof value !== 'string' || value.length > 64) throw new InvalidPhone();
+  const compact = value.replace(/[\s-]/g, '');
+  if (!E164.test(compact) && !MAINLAND_MOBILE.test(compact)) throw new InvalidPhone();
+  return compact;
+}

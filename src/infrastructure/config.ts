@@ -1,0 +1,99 @@
+import { environmentReader } from './config-reader.ts';
+
+export interface WeiboConfig {
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+  scope: string;
+  apiBaseUrl: string;
+  mobileAuthorizeUrl: string;
+  timeoutMs: number;
+}
+
+export interface Config {
+  production: boolean;
+  port: number;
+  host: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  /** Unset outside production when no Weibo credential is set at all. */
+  weibo?: WeiboConfig;
+  jwt: { privateKeyPem?: string; issuer: string; audience: string; ttlSeconds: number };
+  stateTtlSeconds: number;
+  bindTokenTtlSeconds: number;
+  cookieSecure: boolean;
+  rateLimitPerMinute: number;
+  bindRateLimitPerHour: number;
+  trustProxy: boolean;
+  tokenEncryptionKey?: string;
+  corsOrigins: string[];
+  outboxQueues: string[];
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+  }
+}
+
+/** Reads the environment; every problem found is reported, one line each. */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const read = environmentReader(env);
+  const production = env.NODE_ENV === 'production';
+  const weiboCredentials = ['WEIBO_CLIENT_ID', 'WEIBO_CLIENT_SECRET', 'WEIBO_REDIRECT_URI'];
+  const anyWeibo = weiboCredentials.some((name) => env[name]);
+  const weibo: WeiboConfig | undefined =
+    anyWeibo || production
+      ? {
+          clientId: read.required('WEIBO_CLIENT_ID'),
+          clientSecret: read.required('WEIBO_CLIENT_SECRET'),
+          redirectUri: read.url('WEIBO_REDIRECT_URI', undefined),
+          scope: read.text('WEIBO_SCOPE', ''),
+          apiBaseUrl: read.url('WEIBO_API_BASE_URL', 'https://api.weibo.com'),
+          mobileAuthorizeUrl: read.url(
+            'WEIBO_MOBILE_AUTHORIZE_URL',
+            'https://open.weibo.cn/oauth2/authorize',
+          ),
+          timeoutMs: read.integer('WEIBO_TIMEOUT_MS', 5000, 1, 120_000),
+        }
+      : undefined;
+  const config: Config = {
+    production,
+    port: read.integer('PORT', 8000, 0, 65_535),
+    host: read.text('HOST', '127.0.0.1'),
+    databaseUrl: read.optionalUrl('DATABASE_URL'),
+    redisUrl: read.optionalUrl('REDIS_URL'),
+    weibo,
+    jwt: {
+      privateKeyPem: production
+        ? read.required('JWT_PRIVATE_KEY')
+        : env.JWT_PRIVATE_KEY || undefined,
+      issuer: read.text('JWT_ISSUER', 'weibo-auth'),
+      audience: read.text('JWT_AUDIENCE', 'weibo-auth'),
+      ttlSeconds: read.integer('JWT_TTL_SECONDS', 3600, 60, 86_400 * 30),
+    },
+    stateTtlSeconds: read.integer('STATE_TTL_SECONDS', 600, 30, 86_400),
+    bindTokenTtlSeconds: read.integer('BIND_TOKEN_TTL_SECONDS', 900, 30, 86_400),
+    cookieSecure: read.boolean('COOKIE_SECURE', production),
+    rateLimitPerMinute: read.integer('RATE_LIMIT_PER_MINUTE', 300, 0, 1_000_000),
+    bindRateLimitPerHour: read.integer('BIND_RATE_LIMIT_PER_HOUR', 60, 0, 1_000_000),
+    trustProxy: read.boolean('TRUST_PROXY', false),
+    tokenEncryptionKey: production
+      ? read.required('TOKEN_ENCRYPTION_KEY')
+      : env.TOKEN_ENCRYPTION_KEY || undefined,
+    corsOrigins: read.list('CORS_ORIGINS'),
+    outboxQueues: read.list('OUTBOX_QUEUES', ['weibo-auth-events']),
+    logLevel: read.oneOf('LOG_LEVEL', 'info', [
+      'fatal',
+      'error',
+      'warn',
+      'info',
+      'debug',
+      'trace',
+      'silent',
+    ]),
+  };
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  return config;
+}

@@ -1,0 +1,241 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  BIND_TOKEN_AUDIENCE,
+  JoseTokenIssuer,
+  type TokenIssuerOptions,
+} from '../../src/adapters/tokens/jose-token-issuer.ts';
+import {
+  generateSigningKey,
+  loadSigningKey,
+  type SigningKey,
+} from '../../src/adapters/tokens/signing-key.ts';
+import { BindTokenInvalid } from '../../src/domain/errors.ts';
+
+const OPTIONS: TokenIssuerOptions = {
+  issuer: 'weibo-auth',
+  audience: 'shop',
+  loginTtlSeconds: 3600,
+  bindTtlSeconds: 900,
+};
+const USER = { id: '7f1c1d52-2f4b-4a8e-9d43-0a6a3c5b2e10', username: 'alice_01' };
+const UID = '1234567890';
+const START = new Date('2030-01-01T00:00:00Z');
+const START_SECONDS = START.getTime() / 1000;
+
+function fakeClock(at: Date = START) {
+  let current = at;
+  return {
+    now: () => current,
+    advance(seconds: number) {
+      current = new Date(current.getTime() + seconds * 1000);
+    },
+  };
+}
+
+/** Changes one claim of a signed token while keeping its original signature. */
+function withClaim(token: string, claim: string, value: unknown): string {
+  const [header, payload, signature] = token.split('.');
+  const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString());
+  const forged = Buffer.from(JSON.stringify({ ...claims, [claim]: value })).toString('base64url');
+  return [header, forged, signature].join('.');
+}
+
+let key: SigningKey;
+let otherKey: SigningKey;
+let ed25519Key: SigningKey;
+
+beforeAll(async () => {
+  key = (await generateSigningKey()).key;
+  otherKey = (await generateSigningKey()).key;
+  const ed25519 = generateKeyPairSync('ed25519').privateKey;
+  ed25519Key = await loadSigningKey(ed25519.export({ type: 'pkcs8', format: 'pem' }).toString());
+});
+
+/** Signs with the real key what only a bug or a key leak could produce. */
+function signLikeABindToken({ typ, sub }: { typ: string; sub: string }): Promise<string> {
+  return new SignJWT({ jti: 'jti-1' })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ })
+    .setIssuer(OPTIONS.issuer)
+    .setAudience(BIND_TOKEN_AUDIENCE)
+    .setSubject(sub)
+    .setIssuedAt(START_SECONDS)
+    .setExpirationTime(START_SECONDS + 60)
+    .sign(key.privateKey);
+}
+
+describe('JoseTokenIssuer login tokens', () => {
+  it('issues a login token verifiable with the published JWKS and carrying every claim', async () => {
+    const issuer = new JoseTokenIssuer(key, OPTIONS, fakeClock());
+    const token = await issuer.issueLoginToken(USER);
+
+    const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(issuer.jwks()), {
+      issuer: 'weibo-auth',
+      audience: 'shop',
+      typ: 'JWT',
+      currentDate: START,
+    });
+
+    expect(protectedHeader).toEqual({ alg: 'ES256', kid: key.kid, typ: 'JWT' });
+    expect(payload).toEqual({
+      iss: 'weibo-auth',
+      aud: 'shop',
+      sub: USER.id,
+      username: 'alice_01',
+      iat: START_SECONDS,
+      exp: START_SECONDS + 3600,
+    });
+  });
+
+  it('publishes only the public key in the JWKS', () => {
+    const issuer = new JoseTokenIssuer(key, OPTIONS, fakeClock());
+
+    const { keys } = issuer.jwks();
+
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toMatchObject({ kid: key.kid, alg: 'ES256', use: 'sig', kty: 'EC' });
+    expect(keys[0]).not.toHaveProperty('d');
+  });
+
+  it('issues login tokens with an Ed25519 key as EdDSA', async () => {
+    const issuer = new JoseTokenIssuer(ed25519Key, OPTIONS, fakeClock());
+    const token = await issuer.issueLoginToken(USER);
+
+    const { payload } = await jwtVerify(token, createLocalJWKSet(issuer.jwks()), {
+      algorithms: ['EdDSA'],
+      audience: 'shop',
+      currentDate: START,
+    });
+
+    expect(payload.sub).toBe(USER.id);
+  });
+});
+
+describe('JoseTokenIssuer bind tokens', () => {
+  it('returns the Weibo uid of a bind token it issued', async () => {
+    const issuer = new JoseTokenIssuer(key, OPTIONS, fakeClock());
+    const token = await issuer.issueBindToken(UID);
+
+    await expect(issuer.verifyBindToken(token)).resolves.toBe(UID);
+  });
+
+  it('round-trips a bind token signed with an Ed25519 key', async () => {
+    const issuer = new JoseTokenIssuer(ed25519Key, OPTIONS, fakeClock());
+    const token = await issuer.issueBindToken(UID);
+
+    await expect(issuer.verifyBindToken(token)).resolves.toBe(UID);
+  });
+
+  it('marks bind tokens with their own typ, audience, lifetime and a random jti', async () => {
+    const issuer = new JoseTokenIssuer(key, OPTIONS, fakeClock());
+    const first = await issuer.issueBindToken(UID);
+    const second = await issuer.issueBindToken(UID);
+
+    const { payload } = await jwtVerify(first, key.publicJwk, {
+      audience: BIND_TOKEN_AUDIENCE,
+      currentDate: START,
+    });
+    const secondJti = (await jwtVerify(second, key.publicJwk, { currentDate: START })).payload.jti;
+
+    expect(decodeProtectedHeader(first)).toEqual({
+      alg: 'ES256',
+      kid: key.kid,
+      typ: 'weibo-bind+jwt',
+    });
+    expect(payload).toMatchObject({ iss: 'weibo-auth', sub: UID, exp: START_SECONDS + 900 });
+    expect(payload.jti).toEqual(expect.any(String));
+    expect(secondJti).not.toBe(payload.jti);
+  });
+
+  it('accepts a bind token until just before it expires', async () => {
+    const clock = fakeClock();
+    const issuer = new JoseTokenIssuer(key, OPTIONS, clock);
+    const token = await issuer.issueBindToken(UID);
+
+    clock.advance(899);
+
+    await expect(issuer.verifyBindToken(token)).resolves.toBe(UID);
+  });
+
+  it('refuses an expired bind token', async () => {
+    const clock = fakeClock();
+    const issuer = new JoseTokenIssuer(key, OPTIONS, clock);
+    const token = await issuer.issueBindToken(UID);
+
+    clock.advance(900);
+
+    await expect(issuer.verifyBindToken(token)).rejects.toThrow(BindTokenInvalid);
+  });
+
+  it('refuses a bind token signed with another key', async () => {
+    const forger = new JoseTokenIssuer(otherKey, OPTIONS, fakeClock());
+    const issuer = new JoseTokenIssuer(key, OPTIONS, fakeClock());
+    const forged = await forger.issueBindToken(UID);
+
+    await expect(issuer.verifyBindToken(forged)).rejects.toThrow(BindTokenInvalid);
+  });
+
+  it('refuses a bind token whose uid was changed after signing', async () => {
+    const issuer = new JoseTokenIssuer(key, OPTIONS, fakeClock());
+    const tampered = withClaim(await issuer.issueBindToken(UID), 'sub', '9876543210');
+
+    await expect(issuer.verifyBindToken(tampered)).rejects.toThrow(BindTokenInvalid);
+  });
+
+  it('refuses a bind token from another issuer', async () => {
+    const foreign = new JoseTokenIssuer(key, { ...OPTIONS, issuer: 'someone-else' }, fakeClock());
+    const issuer = new JoseTokenIssuer(key, OPTIONS, fakeClock());
+    const token = await foreign.issueBindToken(UID);
+
+    await expect(issuer.verifyBindToken(token)).rejects.toThrow(BindTokenInvalid);
+  });
+
+  it('refuses a login token presented as a bind token', async () => {
+    const issuer = new JoseTokenIssuer(key, OPTIONS, fakeClock());
+    const loginToken = await issuer.issueLoginToken({ id: UID, username: 'alice_01' });
+
+    await expect(issuer.verifyBindToken(loginToken)).rejects.toThrow(BindTokenInvalid);
+  });
+
+  it('refuses a token with every bind claim but the login typ', async () => {
+    const issuer = new JoseTokenIssuer(key, OPTIONS, fakeClock());
+    const mistyped = await signLikeABindToken({ typ: 'JWT', sub: UID });
+
+    await expect(issuer.verifyBindToken(mistyped)).rejects.toThrow(BindTokenInvalid);
+  });
+
+  it('refuses a well-signed bind token whose subject is not a Weibo uid', async () => {
+    const issuer = new JoseTokenIssuer(key, OPTIONS, fakeClock());
+    const notAUid = await signLikeABindToken({ typ: 'weibo-bind+jwt', sub: 'alice' });
+
+    await expect(issuer.verifyBindToken(notAUid)).rejects.toThrow(BindTokenInvalid);
+  });
+
+  it('does not let a bind token pass as a login token', async () => {
+    const issuer = new JoseTokenIssuer(key, OPTIONS, fakeClock());
+    const bindToken = await issuer.issueBindToken(UID);
+
+    await expect(
+      jwtVerify(bindToken, createLocalJWKSet(issuer.jwks()), {
+        audience: OPTIONS.audience,
+        typ: 'JWT',
+        currentDate: START,
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_JWT_CLAIM_VALIDATION_FAILED' });
+  });
+
+  it('refuses garbage with BindTokenInvalid rather than a jose error', async () => {
+    const issuer = new JoseTokenIssuer(key, OPTIONS, fakeClock());
+
+    for (const garbage of ['', 'not-a-jwt', 'a.b.c', `${'x'.repeat(40)}.${'y'.repeat(40)}.`]) {
+      await expect(issuer.verifyBindToken(garbage)).rejects.toThrow(BindTokenInvalid);
+    }
+  });
+
+  it('refuses to issue a bind token for a uid that is not 1 to 20 digits', async () => {
+    const issuer = new JoseTokenIssuer(key, OPTIONS, fakeClock());
+
+    await expect(issuer.issueBindToken('12ab')).rejects.toThrow(/1 to 20 digits/);
+  });
+});
