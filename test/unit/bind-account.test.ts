@@ -1,0 +1,139 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { BindAccount, type BindAccountInput } from '../../src/application/bind-account.ts';
+import {
+  BindTokenInvalid,
+  InvalidEmail,
+  InvalidPassword,
+  InvalidPhone,
+  InvalidUsername,
+  UsernameTaken,
+  WeiboAlreadyBound,
+} from '../../src/domain/errors.ts';
+import {
+  FakeClock,
+  FakePasswordHasher,
+  FakeTokenIssuer,
+  InMemoryStore,
+  SequentialIds,
+} from '../support/fakes.ts';
+
+const UID = '1404376560';
+
+describe('BindAccount', () => {
+  let store: InMemoryStore;
+  let clock: FakeClock;
+  let bindAccount: BindAccount;
+  const form = (overrides: BindAccountInput = {}): BindAccountInput => ({
+    bind_token: `bind:${UID}`,
+    username: 'alice',
+    password: 'correct horse',
+    phone: '138 0013 8000',
+    email: 'alice@example.com',
+    ...overrides,
+  });
+
+  beforeEach(async () => {
+    store = new InMemoryStore();
+    clock = new FakeClock();
+    bindAccount = new BindAccount(
+      new FakeTokenIssuer(),
+      new FakePasswordHasher(),
+      store,
+      clock,
+      new SequentialIds(),
+    );
+    await store.weiboAccountRepository.saveGrant({ uid: UID, accessToken: 't', expiresAt: null });
+  });
+
+  function expectNothingWritten() {
+    expect(store.users.size).toBe(0);
+    expect(store.weiboAccounts.get(UID)?.userId).toBeNull();
+    expect(store.events).toEqual([]);
+  }
+
+  it('creates the user, binds the uid and records one UserBoundToWeibo event', async () => {
+    const result = await bindAccount.execute(form());
+    const [user] = [...store.users.values()];
+    expect(result).toEqual({ username: 'alice', token: `login:${user?.id}:alice` });
+    expect(user).toMatchObject({
+      username: 'alice',
+      passwordHash: 'hashed(correct horse)',
+      phone: '13800138000',
+      email: 'alice@example.com',
+    });
+    expect(store.weiboAccounts.get(UID)?.userId).toBe(user?.id);
+    expect(store.events).toEqual([
+      {
+        type: 'UserBoundToWeibo',
+        id: expect.any(String),
+        occurredAt: clock.now(),
+        userId: user?.id,
+        username: 'alice',
+        weiboUid: UID,
+      },
+    ]);
+    expect(store.events[0]?.id).not.toBe(user?.id);
+  });
+
+  it('accepts the uid the old front-end sends when it matches the token, even as a number', async () => {
+    await expect(bindAccount.execute(form({ uid: Number(UID) }))).resolves.toMatchObject({
+      username: 'alice',
+    });
+  });
+
+  it.each([
+    ['username', { username: 'a!' }, InvalidUsername],
+    ['password', { password: 'short' }, InvalidPassword],
+    ['email', { email: 'nope' }, InvalidEmail],
+    ['phone', { phone: '123' }, InvalidPhone],
+  ] as const)('refuses an invalid %s and writes nothing', async (_field, overrides, error) => {
+    await expect(bindAccount.execute(form(overrides))).rejects.toThrow(error);
+    expectNothingWritten();
+  });
+
+  it('checks the form fields before the bind token', async () => {
+    await expect(bindAccount.execute(form({ bind_token: 'forged', phone: 'x' }))).rejects.toThrow(
+      InvalidPhone,
+    );
+  });
+
+  it.each([
+    ['missing', { bind_token: undefined }],
+    ['empty', { bind_token: '' }],
+    ['not a string', { bind_token: 42 }],
+    ['forged', { bind_token: 'login:user:alice' }],
+    ['for another uid than the one sent', { uid: '999' }],
+  ] as const)('refuses a bind token that is %s', async (_case, overrides) => {
+    await expect(bindAccount.execute(form(overrides))).rejects.toThrow(BindTokenInvalid);
+    expectNothingWritten();
+  });
+
+  it('refuses a token for a Weibo account it has never seen', async () => {
+    await expect(bindAccount.execute(form({ bind_token: 'bind:555' }))).rejects.toThrow(
+      BindTokenInvalid,
+    );
+    expect(store.users.size).toBe(0);
+  });
+
+  it('refuses a username taken in another letter case and leaves no trace', async () => {
+    await store.userRepository.add({
+      id: 'existing',
+      username: 'Alice',
+      passwordHash: 'x',
+      phone: '13800138000',
+      email: 'x@y.cn',
+      createdAt: clock.now(),
+    });
+    await expect(bindAccount.execute(form())).rejects.toThrow(UsernameTaken);
+    expect(store.users.size).toBe(1);
+    expect(store.weiboAccounts.get(UID)?.userId).toBeNull();
+    expect(store.events).toEqual([]);
+  });
+
+  it('refuses a second bind of the same uid and rolls back its user', async () => {
+    await bindAccount.execute(form());
+    await expect(bindAccount.execute(form({ username: 'bob' }))).rejects.toThrow(WeiboAlreadyBound);
+    expect([...store.users.values()].map((u) => u.username)).toEqual(['alice']);
+    expect(store.events).toHaveLength(1);
+  });
+});
