@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { inject } from 'vitest';
+import type { Database } from '../../src/adapters/persistence/schema.ts';
+import { migrateToLatest } from '../../src/infrastructure/database.ts';
+import { silentLogger } from './silent-logger.ts';
+
+export interface TestDatabase {
+  /** A URL whose connections use this file's own schema. */
+  url: string;
+  db: Kysely<Database>;
+  truncate(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+/** A fresh schema of the run's database, migrated, so test files can run side by side. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const schema = `test_${randomBytes(5).toString('hex')}`;
+  const base = inject('databaseUrl');
+  const url = new URL(base);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.end();
+
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({
+      pool: new pg.Pool({ connectionString: url.toString(), max: 25 }),
+    }),
+  });
+  await migrateToLatest(db, silentLogger);
+  return {
+    url: url.toString(),
+    db,
+    truncate: async () => {
+      await sql`TRUNCATE outbox, weibo_accounts, users`.execute(db);
+    },
+    destroy: async () => {
+      await sql.raw(`DROP SCHEMA ${schema} CASCADE`).execute(db);
+      await db.destroy();
+    },
+  };
+}

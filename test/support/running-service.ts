@@ -1,0 +1,108 @@
+import { inject } from 'vitest';
+import { loadConfig } from '../../src/infrastructure/config.ts';
+import { type RunningService, startService } from '../../src/infrastructure/service.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+import { createFakeWeibo, type FakeWeibo } from './fake-weibo.ts';
+import { silentLogger } from './silent-logger.ts';
+
+const CLIENT = {
+  clientId: 'test-client',
+  clientSecret: 'test-secret-do-not-leak',
+  redirectUri: 'http://127.0.0.1/callback.html',
+};
+
+export interface ServiceUnderTest {
+  service: RunningService;
+  weibo: FakeWeibo;
+  database: TestDatabase;
+  browser(): Browser;
+  stop(): Promise<void>;
+}
+
+/** The whole service on a real port, its Weibo a fake on another, its data in its own schema. */
+export async function startServiceUnderTest(
+  env: NodeJS.ProcessEnv = {},
+): Promise<ServiceUnderTest> {
+  const weibo = createFakeWeibo(CLIENT);
+  const weiboUrl = await weibo.start();
+  const database = await createTestDatabase();
+  const config = loadConfig({
+    PORT: '0',
+    DATABASE_URL: database.url,
+    REDIS_URL: inject('redisUrl'),
+    WEIBO_CLIENT_ID: CLIENT.clientId,
+    WEIBO_CLIENT_SECRET: CLIENT.clientSecret,
+    WEIBO_REDIRECT_URI: CLIENT.redirectUri,
+    WEIBO_API_BASE_URL: weiboUrl,
+    WEIBO_TIMEOUT_MS: '500',
+    ...env,
+  });
+  const service = await startService(config, silentLogger);
+  return {
+    service,
+    weibo,
+    database,
+    browser: () => new Browser(service.url),
+    async stop() {
+      await service.stop();
+      await weibo.stop();
+      await database.destroy();
+    },
+  };
+}
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whichever fields the answer has
+  body: any;
+}
+
+/** A client that keeps its cookies, like one browser. */
+export class Browser {
+  private readonly cookies = new Map<string, string>();
+
+  constructor(readonly baseUrl: string) {}
+
+  get(path: string): Promise<Answer> {
+    return this.send(path, { method: 'GET' });
+  }
+
+  post(path: string, body: unknown): Promise<Answer> {
+    return this.send(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  }
+
+  /** Asks for the authorize URL and returns the state Weibo would send back. */
+  async startLogin(query = ''): Promise<string> {
+    const answer = await this.get(`/v1/users/weibo/authorization${query}`);
+    return new URL(answer.body.oauth_url).searchParams.get('state') ?? '';
+  }
+
+  callback(code: string, state: string): Promise<Answer> {
+    const query = new URLSearchParams({ code, state });
+    return this.get(`/v1/users/weibo/users?${query}`);
+  }
+
+  private async send(path: string, init: RequestInit): Promise<Answer> {
+    const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string>), ...(cookie && { cookie }) },
+    });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = ''] = line.split(';');
+      const separator = pair.indexOf('=');
+      this.cookies.set(pair.slice(0, separator), pair.slice(separator + 1));
+    }
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: text ? JSON.parse(text) : null,
+    };
+  }
+}

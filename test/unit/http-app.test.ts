@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../../src/adapters/http/app.ts';
+import { InMemoryStateStore } from '../../src/adapters/memory/in-memory-state-store.ts';
+import { BindAccount } from '../../src/application/bind-account.ts';
+import { CompleteWeiboLogin } from '../../src/application/complete-weibo-login.ts';
+import { StateStoreUnavailable, StorageUnavailable } from '../../src/application/errors.ts';
+import type { StateStore, UnitOfWork } from '../../src/application/ports.ts';
+import { StartWeiboLogin } from '../../src/application/start-weibo-login.ts';
+import {
+  FakeClock,
+  FakeOAuthProvider,
+  FakePasswordHasher,
+  FakeTokenIssuer,
+  InMemoryStore,
+  SequentialIds,
+} from '../support/fakes.ts';
+import { silentLogger } from '../support/silent-logger.ts';
+
+function appWith(
+  overrides: { states?: StateStore; unitOfWork?: UnitOfWork; oauth?: FakeOAuthProvider } = {},
+) {
+  const clock = new FakeClock();
+  const oauth = overrides.oauth ?? new FakeOAuthProvider();
+  const states = overrides.states ?? new InMemoryStateStore(clock);
+  const store = new InMemoryStore();
+  const tokens = new FakeTokenIssuer();
+  return createApp({
+    logger: silentLogger,
+    startLogin: new StartWeiboLogin(oauth, states, 600),
+    completeLogin: new CompleteWeiboLogin(
+      oauth,
+      states,
+      store.weiboAccountRepository,
+      store.userRepository,
+      tokens,
+    ),
+    bindAccount: new BindAccount(
+      tokens,
+      new FakePasswordHasher(),
+      overrides.unitOfWork ?? store,
+      clock,
+      new SequentialIds(),
+    ),
+    cookieSecure: true,
+    stateTtlSeconds: 600,
+    corsOrigins: ['https://shop.example'],
+    jwks: () => ({ keys: [] }),
+    readiness: [{ name: 'redis', check: () => Promise.reject(new Error('down')) }],
+  });
+}
+
+const downStateStore: StateStore = {
+  save: () => Promise.reject(new StateStoreUnavailable('down')),
+  consume: () => Promise.reject(new StateStoreUnavailable('down')),
+};
+const bindForm = JSON.stringify({
+  bind_token: 'bind:123',
+  username: 'alice',
+  password: 'correct horse',
+  phone: '13800138000',
+  email: 'a@b.cn',
+});
+const post = (body: string) => ({
+  method: 'POST',
+  body,
+  headers: { 'content-type': 'application/json' },
+});
+
+describe('HTTP app', () => {
+  it('answers 503 10124 for the login page when the state store is down', async () => {
+    const response = await appWith({ states: downStateStore }).request(
+      '/v1/users/weibo/authorization',
+    );
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ code: 10124, error: 'Cant get weibo login page' });
+  });
+
+  it('answers 503 10154 for the callback when the state store is down', async () => {
+    const response = await appWith({ states: downStateStore }).request(
+      '/v1/users/weibo/users?code=c&state=s',
+    );
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ code: 10154, error: 'Service unavailable' });
+  });
+
+  it('answers 503 10154 for the bind when the database is down', async () => {
+    const unitOfWork: UnitOfWork = {
+      transaction: () => Promise.reject(new StorageUnavailable('down')),
+    };
+    const response = await appWith({ unitOfWork }).request('/v1/users/weibo/users', post(bindForm));
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ code: 10154, error: 'Service unavailable' });
+  });
+
+  it('answers 500 10128 without details when the bind fails unexpectedly', async () => {
+    const unitOfWork: UnitOfWork = {
+      transaction: () =>
+        Promise.reject(new Error('relation "users" does not exist at /srv/x.ts:1')),
+    };
+    const response = await appWith({ unitOfWork }).request('/v1/users/weibo/users', post(bindForm));
+    expect(response.status).toBe(500);
+    expect(await response.text()).toBe('{"code":10128,"error":"Create user failed"}');
+  });
+
+  it('answers 500 10500 without details for an unexpected failure elsewhere', async () => {
+    const oauth = new FakeOAuthProvider();
+    oauth.authorizationUrl = () => {
+      throw new Error('secret=abc stack');
+    };
+    const response = await appWith({ oauth }).request('/v1/users/weibo/authorization');
+    expect(response.status).toBe(500);
+    expect(await response.text()).toBe('{"code":10500,"error":"Internal error"}');
+  });
+
+  it('marks the binding cookie Secure when configured', async () => {
+    const response = await appWith().request('/v1/users/weibo/authorization');
+    expect(response.headers.get('set-cookie')).toContain('Secure');
+  });
+
+  it('allows the configured front-end origin with credentials, and no other', async () => {
+    const app = appWith();
+    const allowed = await app.request('/v1/users/weibo/authorization', {
+      headers: { origin: 'https://shop.example' },
+    });
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://shop.example');
+    expect(allowed.headers.get('access-control-allow-credentials')).toBe('true');
+    const other = await app.request('/v1/users/weibo/authorization', {
+      headers: { origin: 'https://evil.example' },
+    });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('answers /readyz 503 naming what failed', async () => {
+    const response = await appWith().request('/readyz');
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ code: 10154, error: 'Not ready: redis' });
+  });
+});
