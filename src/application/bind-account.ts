@@ -1,7 +1,17 @@
 import { BindTokenInvalid, WeiboAlreadyBound } from '../domain/errors.ts';
 import { userBoundToWeibo } from '../domain/events.ts';
 import { parseRegistration, type UserProfile } from '../domain/user-profile.ts';
-import type { Clock, IdGenerator, PasswordHasher, TokenIssuer, UnitOfWork } from './ports.ts';
+import { RateLimited } from './errors.ts';
+import type {
+  Clock,
+  IdGenerator,
+  PasswordHasher,
+  RateLimiter,
+  TokenIssuer,
+  UnitOfWork,
+} from './ports.ts';
+
+const HOUR = 3600;
 
 /** The bind form as sent: every field is checked here, in the contract's order. */
 export interface BindAccountInput {
@@ -25,11 +35,13 @@ export class BindAccount {
     private readonly unitOfWork: UnitOfWork,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
+    private readonly attempts: { limiter: RateLimiter; perUidPerHour: number },
   ) {}
 
   async execute(input: BindAccountInput): Promise<BindAccountResult> {
     const registration = parseRegistration(input);
     const weiboUid = await this.verifyBindToken(input);
+    await this.countAttempt(weiboUid);
     const user: UserProfile = {
       id: this.ids.uuid(),
       username: registration.username,
@@ -47,6 +59,14 @@ export class BindAccount {
       await outbox.add(userBoundToWeibo(this.ids.uuid(), this.clock.now(), user, weiboUid));
     });
     return { username: user.username, token: await this.tokens.issueLoginToken(user) };
+  }
+
+  /** Each attempt costs a password hash: a holder of one token may not spend them freely. */
+  private async countAttempt(weiboUid: string): Promise<void> {
+    const { limiter, perUidPerHour } = this.attempts;
+    if (perUidPerHour === 0) return;
+    const wait = await limiter.hit(`bind:${weiboUid}`, perUidPerHour, HOUR);
+    if (wait > 0) throw new RateLimited(wait);
   }
 
   private async verifyBindToken(input: BindAccountInput): Promise<string> {

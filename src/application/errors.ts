@@ -21,3 +21,10 @@ export class OAuthProviderUnavailable extends InfrastructureError {
 export class OAuthCodeRejected extends InfrastructureError {
   readonly code = 'OAUTH_CODE_REJECTED';
 }
+
+export class RateLimited extends InfrastructureError {
+  readonly code = 'RATE_LIMITED';
+  constructor(readonly retryAfterSeconds: number) {
+    super(`rate limited for ${retryAfterSeconds} s`);
+  }
+}

@@ -81,6 +81,12 @@ export interface PasswordHasher {
   verify(hash: string, password: string): Promise<boolean>;
 }
 
+/** Counts attempts per key in fixed windows. */
+export interface RateLimiter {
+  /** Records one attempt; resolves the seconds to wait when over the limit, else 0. */
+  hit(key: string, limit: number, windowSeconds: number): Promise<number>;
+}
+
 export interface Clock {
   now(): Date;
 }

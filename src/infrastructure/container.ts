@@ -5,11 +5,13 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { createApp } from '../adapters/http/app.ts';
 import type { ReadinessCheck } from '../adapters/http/health-routes.ts';
+import { InMemoryRateLimiter } from '../adapters/memory/in-memory-rate-limiter.ts';
 import { InMemoryStateStore } from '../adapters/memory/in-memory-state-store.ts';
 import { KyselyUnitOfWork } from '../adapters/persistence/kysely-unit-of-work.ts';
 import { KyselyUserRepository } from '../adapters/persistence/kysely-user-repository.ts';
 import { KyselyWeiboAccountRepository } from '../adapters/persistence/kysely-weibo-account-repository.ts';
 import type { Database } from '../adapters/persistence/schema.ts';
+import { RedisRateLimiter } from '../adapters/redis/redis-rate-limiter.ts';
 import { RedisStateStore } from '../adapters/redis/redis-state-store.ts';
 import type { AesGcmTokenCipher } from '../adapters/security/aes-gcm-token-cipher.ts';
 import { Argon2PasswordHasher } from '../adapters/security/argon2-password-hasher.ts';
@@ -23,6 +25,7 @@ import type {
   IdGenerator,
   OAuthProvider,
   PasswordHasher,
+  RateLimiter,
   StateStore,
   TokenIssuer,
   UnitOfWork,
@@ -44,6 +47,7 @@ export const TYPES = {
   TokenCipher: Symbol.for('TokenCipher'),
   OAuthProvider: Symbol.for('OAuthProvider'),
   StateStore: Symbol.for('StateStore'),
+  RateLimiter: Symbol.for('RateLimiter'),
   Users: Symbol.for('UserRepository'),
   WeiboAccounts: Symbol.for('WeiboAccountRepository'),
   UnitOfWork: Symbol.for('UnitOfWork'),
@@ -93,6 +97,15 @@ export function buildContainer(resources: Resources): Container {
       [TYPES.Clock],
     );
   container
+    .bind<RateLimiter>(TYPES.RateLimiter)
+    .toResolvedValue(
+      (clock: Clock) =>
+        resources.redis
+          ? new RedisRateLimiter(resources.redis, clock)
+          : new InMemoryRateLimiter(clock),
+      [TYPES.Clock],
+    );
+  container
     .bind<UserRepository>(TYPES.Users)
     .toResolvedValue((db: Kysely<Database>) => new KyselyUserRepository(db), [TYPES.Database]);
   container
@@ -138,12 +151,30 @@ export function buildContainer(resources: Resources): Container {
         new CompleteWeiboLogin(...deps),
       [TYPES.OAuthProvider, TYPES.StateStore, TYPES.WeiboAccounts, TYPES.Users, TYPES.Tokens],
     );
-  container
-    .bind(TYPES.BindAccount)
-    .toResolvedValue(
-      (...deps: ConstructorParameters<typeof BindAccount>) => new BindAccount(...deps),
-      [TYPES.Tokens, TYPES.Passwords, TYPES.UnitOfWork, TYPES.Clock, TYPES.Ids],
-    );
+  container.bind(TYPES.BindAccount).toResolvedValue(
+    (
+      tokens: TokenIssuer,
+      passwords: PasswordHasher,
+      unitOfWork: UnitOfWork,
+      clock: Clock,
+      ids: IdGenerator,
+      limiter: RateLimiter,
+      config: Config,
+    ) =>
+      new BindAccount(tokens, passwords, unitOfWork, clock, ids, {
+        limiter,
+        perUidPerHour: config.bindRateLimitPerHour,
+      }),
+    [
+      TYPES.Tokens,
+      TYPES.Passwords,
+      TYPES.UnitOfWork,
+      TYPES.Clock,
+      TYPES.Ids,
+      TYPES.RateLimiter,
+      TYPES.Config,
+    ],
+  );
 
   container.bind(TYPES.App).toResolvedValue(
     (
@@ -153,6 +184,7 @@ export function buildContainer(resources: Resources): Container {
       completeLogin: CompleteWeiboLogin,
       bindAccount: BindAccount,
       tokens: JoseTokenIssuer,
+      limiter: RateLimiter,
     ) =>
       createApp({
         logger,
@@ -164,6 +196,11 @@ export function buildContainer(resources: Resources): Container {
         corsOrigins: config.corsOrigins,
         jwks: () => tokens.jwks(),
         readiness: readinessChecks(resources),
+        rateLimit: {
+          limiter,
+          perMinute: config.rateLimitPerMinute,
+          trustProxy: config.trustProxy,
+        },
       }),
     [
       TYPES.Config,
@@ -172,6 +209,7 @@ export function buildContainer(resources: Resources): Container {
       TYPES.CompleteWeiboLogin,
       TYPES.BindAccount,
       TYPES.Tokens,
+      TYPES.RateLimiter,
     ],
   );
   return container;

@@ -35,6 +35,8 @@ export async function startServiceUnderTest(
     WEIBO_REDIRECT_URI: CLIENT.redirectUri,
     WEIBO_API_BASE_URL: weiboUrl,
     WEIBO_TIMEOUT_MS: '500',
+    // Counters live in the shared Redis: off here, covered by the rate limiter contract test.
+    RATE_LIMIT_PER_MINUTE: '0',
     ...env,
   });
   const service = await startService(config, silentLogger);

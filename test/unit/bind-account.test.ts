@@ -1,5 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { InMemoryRateLimiter } from '../../src/adapters/memory/in-memory-rate-limiter.ts';
 import { BindAccount, type BindAccountInput } from '../../src/application/bind-account.ts';
+import { RateLimited } from '../../src/application/errors.ts';
 import {
   BindTokenInvalid,
   InvalidEmail,
@@ -41,6 +43,7 @@ describe('BindAccount', () => {
       store,
       clock,
       new SequentialIds(),
+      { limiter: new InMemoryRateLimiter(clock), perUidPerHour: 3 },
     );
     await store.weiboAccountRepository.saveGrant({ uid: UID, accessToken: 't', expiresAt: null });
   });
@@ -135,5 +138,24 @@ describe('BindAccount', () => {
     await expect(bindAccount.execute(form({ username: 'bob' }))).rejects.toThrow(WeiboAlreadyBound);
     expect([...store.users.values()].map((u) => u.username)).toEqual(['alice']);
     expect(store.events).toHaveLength(1);
+  });
+
+  it('refuses more bind attempts per uid than the hourly limit, until the hour has passed', async () => {
+    for (const username of ['taken_1', 'taken_2', 'taken_3']) {
+      await store.userRepository.add({
+        id: username,
+        username,
+        passwordHash: 'x',
+        phone: '13800138000',
+        email: 'x@y.cn',
+        createdAt: clock.now(),
+      });
+      await expect(bindAccount.execute(form({ username }))).rejects.toThrow(UsernameTaken);
+    }
+    const limited = bindAccount.execute(form());
+    await expect(limited).rejects.toThrow(RateLimited);
+    await expect(limited).rejects.toMatchObject({ retryAfterSeconds: expect.any(Number) });
+    clock.advance(3600);
+    await expect(bindAccount.execute(form())).resolves.toMatchObject({ username: 'alice' });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/adapters/http/app.ts';
+import { InMemoryRateLimiter } from '../../src/adapters/memory/in-memory-rate-limiter.ts';
 import { InMemoryStateStore } from '../../src/adapters/memory/in-memory-state-store.ts';
 import { BindAccount } from '../../src/application/bind-account.ts';
 import { CompleteWeiboLogin } from '../../src/application/complete-weibo-login.ts';
@@ -17,13 +18,19 @@ import {
 import { silentLogger } from '../support/silent-logger.ts';
 
 function appWith(
-  overrides: { states?: StateStore; unitOfWork?: UnitOfWork; oauth?: FakeOAuthProvider } = {},
+  overrides: {
+    states?: StateStore;
+    unitOfWork?: UnitOfWork;
+    oauth?: FakeOAuthProvider;
+    perMinute?: number;
+  } = {},
 ) {
   const clock = new FakeClock();
   const oauth = overrides.oauth ?? new FakeOAuthProvider();
   const states = overrides.states ?? new InMemoryStateStore(clock);
   const store = new InMemoryStore();
   const tokens = new FakeTokenIssuer();
+  const limiter = new InMemoryRateLimiter(clock);
   return createApp({
     logger: silentLogger,
     startLogin: new StartWeiboLogin(oauth, states, 600),
@@ -40,12 +47,14 @@ function appWith(
       overrides.unitOfWork ?? store,
       clock,
       new SequentialIds(),
+      { limiter, perUidPerHour: 0 },
     ),
     cookieSecure: true,
     stateTtlSeconds: 600,
     corsOrigins: ['https://shop.example'],
     jwks: () => ({ keys: [] }),
     readiness: [{ name: 'redis', check: () => Promise.reject(new Error('down')) }],
+    rateLimit: { limiter, perMinute: overrides.perMinute ?? 0, trustProxy: true },
   });
 }
 
@@ -134,5 +143,18 @@ describe('HTTP app', () => {
     const response = await appWith().request('/readyz');
     expect(response.status).toBe(503);
     expect(await response.json()).toEqual({ code: 10154, error: 'Not ready: redis' });
+  });
+
+  it('answers 429 10156 with Retry-After past the per-client limit, counting each client apart', async () => {
+    const app = appWith({ perMinute: 2 });
+    const from = (ip: string) => ({ headers: { 'x-forwarded-for': `10.9.9.9, ${ip}` } });
+    const path = '/v1/users/weibo/authorization';
+    expect((await app.request(path, from('203.0.113.1'))).status).toBe(200);
+    expect((await app.request(path, from('203.0.113.1'))).status).toBe(200);
+    const limited = await app.request(path, from('203.0.113.1'));
+    expect(limited.status).toBe(429);
+    expect(await limited.json()).toEqual({ code: 10156, error: 'Too many requests' });
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await app.request(path, from('203.0.113.2'))).status).toBe(200);
   });
 });

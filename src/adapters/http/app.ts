@@ -3,9 +3,11 @@ import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
+import { RateLimited } from '../../application/errors.ts';
+import type { RateLimiter } from '../../application/ports.ts';
 import { errorResponse, INTERNAL_ERROR, NOT_FOUND } from './error-mapping.ts';
 import { healthRoutes, type ReadinessCheck } from './health-routes.ts';
-import { TooManyRequests } from './http-errors.ts';
+import { limitRequestsPerClient } from './rate-limit.ts';
 import { WEIBO_BASE_PATH, type WeiboRoutesDeps, weiboRoutes } from './weibo-routes.ts';
 
 export interface AppDeps extends WeiboRoutesDeps {
@@ -13,6 +15,7 @@ export interface AppDeps extends WeiboRoutesDeps {
   jwks: Parameters<typeof healthRoutes>[0]['jwks'];
   readiness: ReadinessCheck[];
   corsOrigins: string[];
+  rateLimit: { limiter: RateLimiter; perMinute: number; trustProxy: boolean };
 }
 
 export function createApp(deps: AppDeps) {
@@ -37,6 +40,7 @@ export function createApp(deps: AppDeps) {
   if (deps.corsOrigins.length > 0) {
     app.use(`${WEIBO_BASE_PATH}/*`, cors({ origin: deps.corsOrigins, credentials: true }));
   }
+  app.use(`${WEIBO_BASE_PATH}/*`, limitRequestsPerClient(deps.rateLimit));
   app.route(WEIBO_BASE_PATH, weiboRoutes(deps));
   app.route('/', healthRoutes(deps));
 
@@ -46,7 +50,7 @@ export function createApp(deps: AppDeps) {
     if (!response || response.status >= 500) {
       deps.logger.error({ reqId: c.get('requestId'), err: error }, 'request failed');
     }
-    if (error instanceof TooManyRequests) c.header('Retry-After', String(error.retryAfterSeconds));
+    if (error instanceof RateLimited) c.header('Retry-After', String(error.retryAfterSeconds));
     const { status, body } = response ?? INTERNAL_ERROR;
     return c.json(body, status);
   });

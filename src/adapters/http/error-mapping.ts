@@ -26,7 +26,7 @@ const RESPONSES: Record<string, [ContentfulStatusCode, number, string]> = {
   STORAGE_UNAVAILABLE: [503, 10154, 'Service unavailable'],
   STATE_STORE_UNAVAILABLE: [503, 10154, 'Service unavailable'],
   INVALID_BODY: [400, 10155, 'Invalid request body'],
-  TOO_MANY_REQUESTS: [429, 10156, 'Too many requests'],
+  RATE_LIMITED: [429, 10156, 'Too many requests'],
 };
 
 export const NOT_FOUND: ErrorResponse = { status: 404, body: { code: 404, error: 'Not found' } };

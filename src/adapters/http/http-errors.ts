@@ -13,9 +13,3 @@ export const invalidBody = () => new HttpError('INVALID_BODY');
 export const loginPageUnavailable = (cause: unknown) =>
   new HttpError('LOGIN_PAGE_UNAVAILABLE', { cause });
 export const createUserFailed = (cause: unknown) => new HttpError('CREATE_USER_FAILED', { cause });
-
-export class TooManyRequests extends HttpError {
-  constructor(readonly retryAfterSeconds: number) {
-    super('TOO_MANY_REQUESTS');
-  }
-}
