@@ -52,6 +52,19 @@ export interface Outbox {
   add(event: DomainEvent): Promise<void>;
 }
 
+/** An outbox event as it leaves the service: its id, its type and its CloudEvents envelope. */
+export interface OutboxMessage {
+  id: string;
+  type: string;
+  envelope: object;
+}
+
+/** Delivers events to their consumers; publishing the same event id again is a no-op. */
+export interface EventPublisher {
+  publish(messages: OutboxMessage[]): Promise<void>;
+  close(): Promise<void>;
+}
+
 export interface Repositories {
   users: UserRepository;
   weiboAccounts: WeiboAccountRepository;

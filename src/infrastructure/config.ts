@@ -28,6 +28,8 @@ export interface Config {
   tokenEncryptionKey?: string;
   corsOrigins: string[];
   outboxQueues: string[];
+  /** Whether `npm start` runs the outbox relay too (`npm run relay` runs it alone). */
+  outboxRelay: boolean;
   logLevel: string;
 }
 
@@ -84,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       : env.TOKEN_ENCRYPTION_KEY || undefined,
     corsOrigins: read.list('CORS_ORIGINS'),
     outboxQueues: read.list('OUTBOX_QUEUES', ['weibo-auth-events']),
+    outboxRelay: read.boolean('OUTBOX_RELAY', true),
     logLevel: read.oneOf('LOG_LEVEL', 'info', [
       'fatal',
       'error',

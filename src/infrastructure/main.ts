@@ -1,6 +1,13 @@
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
-import { startService } from './service.ts';
+import { startRelayProcess, startService } from './service.ts';
+
+/** `node main.js` serves HTTP (and relays events); `node main.js relay` only relays events. */
+const command = process.argv[2] ?? 'serve';
+if (command !== 'serve' && command !== 'relay') {
+  console.error(`weibo-auth: unknown command "${command}" (expected serve or relay)`);
+  process.exit(2);
+}
 
 function refuseToStart(error: ConfigError): never {
   for (const problem of error.problems) console.error(`weibo-auth: config: ${problem}`);
@@ -16,7 +23,10 @@ try {
 }
 
 const logger = createLogger(config.logLevel);
-const service = await startService(config, logger).catch((error: unknown) => {
+const running = await (command === 'relay' ? startRelayProcess : startService)(
+  config,
+  logger,
+).catch((error: unknown) => {
   if (error instanceof ConfigError) refuseToStart(error);
   logger.fatal({ err: error }, 'start-up failed');
   process.exit(1);
@@ -28,7 +38,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    await service.stop();
+    await running.stop();
     logger.info('stopped');
     process.exit(0);
   });

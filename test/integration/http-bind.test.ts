@@ -1,6 +1,10 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ServiceUnderTest, startServiceUnderTest } from '../support/running-service.ts';
+import {
+  freshUid,
+  type ServiceUnderTest,
+  startServiceUnderTest,
+} from '../support/running-service.ts';
 
 let sut: ServiceUnderTest;
 beforeAll(async () => {
@@ -9,11 +13,10 @@ beforeAll(async () => {
 afterAll(() => sut.stop());
 
 const BIND = '/v1/users/weibo/users';
-let nextUid = 2_000_000_000;
 
 /** Runs the callback for a fresh Weibo uid and returns what the bind form needs. */
 async function unboundWeiboUser() {
-  const uid = String(nextUid++);
+  const uid = freshUid();
   const browser = sut.browser();
   const answer = await browser.callback(sut.weibo.issueCode({ uid }), await browser.startLogin());
   expect(answer.body.code).toBe(201);
@@ -22,7 +25,7 @@ async function unboundWeiboUser() {
 
 const form = (bindToken: string, overrides: Record<string, unknown> = {}) => ({
   bind_token: bindToken,
-  username: `user_${nextUid}`,
+  username: `user_${freshUid()}`,
   password: 'correct horse battery',
   phone: '+86 138-0013-8000',
   email: 'someone@example.com',

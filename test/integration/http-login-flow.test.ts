@@ -2,6 +2,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   Browser,
+  freshUid,
   type ServiceUnderTest,
   startServiceUnderTest,
 } from '../support/running-service.ts';
@@ -60,7 +61,7 @@ describe('GET /v1/users/weibo/authorization', () => {
 describe('GET /v1/users/weibo/users (the callback)', () => {
   it('gives a new Weibo user a bind token and profile, then signs the bound user in', async () => {
     const browser = sut.browser();
-    const uid = '1900000001';
+    const uid = freshUid();
     const first = await browser.callback(
       sut.weibo.issueCode({ uid, screenName: '小明', avatarLarge: 'https://tva.example/l.jpg' }),
       await browser.startLogin('?return_to=/orders'),
@@ -108,7 +109,7 @@ describe('GET /v1/users/weibo/users (the callback)', () => {
     const browser = sut.browser();
     sut.weibo.failNext('profileDown');
     const answer = await browser.callback(
-      sut.weibo.issueCode({ uid: '1900000002' }),
+      sut.weibo.issueCode({ uid: freshUid() }),
       await browser.startLogin(),
     );
     expect(answer.body.code).toBe(201);
@@ -126,8 +127,9 @@ describe('GET /v1/users/weibo/users (the callback)', () => {
   it('refuses a replayed state with 10151 and calls Weibo only once', async () => {
     const browser = sut.browser();
     const state = await browser.startLogin();
-    await browser.callback(sut.weibo.issueCode({ uid: '1900000003' }), state);
-    const replay = await browser.callback(sut.weibo.issueCode({ uid: '1900000003' }), state);
+    const uid = freshUid();
+    await browser.callback(sut.weibo.issueCode({ uid }), state);
+    const replay = await browser.callback(sut.weibo.issueCode({ uid }), state);
     expect(replay).toMatchObject({
       status: 403,
       body: { code: 10151, error: 'Invalid or expired state' },
@@ -140,7 +142,7 @@ describe('GET /v1/users/weibo/users (the callback)', () => {
     const state = await victim.startLogin();
     const attacker = sut.browser();
     await attacker.startLogin();
-    const code = sut.weibo.issueCode({ uid: '1900000004' });
+    const code = sut.weibo.issueCode({ uid: freshUid() });
     expect((await attacker.callback(code, state)).body.code).toBe(10151);
     expect((await victim.callback(code, state)).body.code).toBe(10151);
     expect(exchanges()).toHaveLength(0);
@@ -161,7 +163,7 @@ describe('GET /v1/users/weibo/users (the callback)', () => {
     ['no answer within the timeout', 'slow', 502, 10142],
   ] as const)('maps Weibo answering %s to HTTP %s, code %s', async (_case, fault, status, code) => {
     const browser = sut.browser();
-    const weiboCode = sut.weibo.issueCode({ uid: '1900000005' });
+    const weiboCode = sut.weibo.issueCode({ uid: freshUid() });
     if (fault === 'reused') await browser.callback(weiboCode, await browser.startLogin());
     else sut.weibo.failNext(fault, { delayMs: 1500 });
     const answer = await browser.callback(weiboCode, await browser.startLogin());

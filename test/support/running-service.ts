@@ -37,6 +37,7 @@ export async function startServiceUnderTest(
     WEIBO_TIMEOUT_MS: '500',
     // Counters live in the shared Redis: off here, covered by the rate limiter contract test.
     RATE_LIMIT_PER_MINUTE: '0',
+    OUTBOX_QUEUES: `${inject('runId')}-events`,
     ...env,
   });
   const service = await startService(config, silentLogger);
@@ -51,6 +52,16 @@ export async function startServiceUnderTest(
       await database.destroy();
     },
   };
+}
+
+let uidCounter = Math.floor(Math.random() * 1e9);
+
+/**
+ * A Weibo uid no earlier run used: rate-limit counters outlive a run in the shared Redis.
+ */
+export function freshUid(): string {
+  uidCounter += 1;
+  return String(5_000_000_000 + uidCounter);
 }
 
 export interface Answer {

@@ -1,12 +1,13 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Outbox } from '../../application/ports.ts';
 import type { DomainEvent } from '../../domain/events.ts';
 import { guarded } from './database-errors.ts';
 import type { CloudEvent, Database } from './schema.ts';
 
 export const EVENT_SOURCE = 'weibo-auth';
+export const OUTBOX_CHANNEL = 'weibo_auth_outbox';
 
-/** Writes each event as a CloudEvents 1.0 envelope, in the caller's transaction. */
+/** Writes each event as a CloudEvents 1.0 envelope, in the caller's transaction, and wakes the relay. */
 export class KyselyOutbox implements Outbox {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -23,6 +24,8 @@ export class KyselyOutbox implements Outbox {
         })
         .execute(),
     );
+    // Delivered at commit, so the relay wakes for committed rows only.
+    await guarded(() => sql`select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(this.db));
   }
 }
 

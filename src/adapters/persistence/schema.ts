@@ -34,6 +34,7 @@ export interface OutboxTable {
   published_at: Date | null;
   attempts: Generated<number>;
   last_error: string | null;
+  available_at: Generated<Date>;
 }
 
 export interface CloudEvent {

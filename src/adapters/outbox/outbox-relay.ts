@@ -1,0 +1,140 @@
+import { type Kysely, sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { EventPublisher, OutboxMessage } from '../../application/ports.ts';
+import type { Database } from '../persistence/schema.ts';
+
+export interface OutboxRelayOptions {
+  batchSize: number;
+  pollIntervalMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+}
+
+export const DEFAULT_RELAY_OPTIONS: OutboxRelayOptions = {
+  batchSize: 100,
+  pollIntervalMs: 1_000,
+  retryBaseMs: 500,
+  retryMaxMs: 30_000,
+};
+
+/**
+ * Publishes committed outbox rows, at least once: claims a batch with FOR UPDATE SKIP LOCKED,
+ * publishes it and marks it in the same transaction. A crash before the commit leaves the rows
+ * to be published again, which the publisher makes a no-op by event id.
+ */
+export class OutboxRelay {
+  private running: Promise<void> | null = null;
+  private pending = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly publisher: EventPublisher,
+    private readonly logger: Logger,
+    private readonly options: OutboxRelayOptions = DEFAULT_RELAY_OPTIONS,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.wake(), this.options.pollIntervalMs);
+    this.wake();
+  }
+
+  /** Drains the outbox now; a wake-up during a drain asks for one more pass after it. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.pending = true;
+      return;
+    }
+    this.running = this.drain().finally(() => {
+      this.running = null;
+      if (this.pending) {
+        this.pending = false;
+        this.wake();
+      }
+    });
+  }
+
+  /** Stops after the batch in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Claims, publishes and marks one batch; returns how many rows it claimed. */
+  async relayBatch(): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .selectFrom('outbox')
+        .select(['id', 'type', 'payload', 'attempts'])
+        .where('published_at', 'is', null)
+        .where('available_at', '<=', sql<Date>`now()`)
+        .orderBy('created_at')
+        .limit(this.options.batchSize)
+        .forUpdate()
+        .skipLocked()
+        .execute();
+      if (rows.length === 0) return 0;
+      const failures = await this.publish(
+        rows.map((row) => ({ id: row.id, type: row.type, envelope: row.payload })),
+      );
+      const published = rows.filter((row) => !failures.has(row.id)).map((row) => row.id);
+      if (published.length > 0) {
+        await trx
+          .updateTable('outbox')
+          .set({ published_at: sql<Date>`now()` })
+          .where('id', 'in', published)
+          .execute();
+      }
+      for (const row of rows.filter((candidate) => failures.has(candidate.id))) {
+        const delayMs = this.retryDelayMs(row.attempts + 1);
+        await trx
+          .updateTable('outbox')
+          .set({
+            attempts: sql<number>`attempts + 1`,
+            last_error: failures.get(row.id)?.slice(0, 500) ?? null,
+            available_at: sql<Date>`now() + make_interval(secs => ${delayMs / 1000})`,
+          })
+          .where('id', '=', row.id)
+          .execute();
+      }
+      if (failures.size > 0) {
+        const [error] = failures.values();
+        this.logger.warn(
+          { failed: failures.size, error },
+          'outbox events not published; will retry',
+        );
+      }
+      return rows.length;
+    });
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (!this.stopped && (await this.relayBatch()) === this.options.batchSize) {}
+    } catch (error) {
+      this.logger.warn({ err: error }, 'outbox relay pass failed; retrying on the next poll');
+    }
+  }
+
+  /** Publishes the batch; on failure, each message alone, so one bad event holds back no other. */
+  private async publish(messages: OutboxMessage[]): Promise<Map<string, string>> {
+    const failures = new Map<string, string>();
+    try {
+      await this.publisher.publish(messages);
+    } catch {
+      for (const message of messages) {
+        await this.publisher.publish([message]).catch((error: unknown) => {
+          failures.set(message.id, error instanceof Error ? error.message : String(error));
+        });
+      }
+    }
+    return failures;
+  }
+
+  private retryDelayMs(attempt: number): number {
+    return Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** (attempt - 1));
+  }
+}
