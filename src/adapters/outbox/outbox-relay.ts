@@ -8,6 +8,8 @@ export interface OutboxRelayOptions {
   pollIntervalMs: number;
   retryBaseMs: number;
   retryMaxMs: number;
+  /** A publish that takes longer counts as failed, so a batch never holds its locks for long. */
+  publishTimeoutMs: number;
 }
 
 export const DEFAULT_RELAY_OPTIONS: OutboxRelayOptions = {
@@ -15,6 +17,7 @@ export const DEFAULT_RELAY_OPTIONS: OutboxRelayOptions = {
   pollIntervalMs: 1_000,
   retryBaseMs: 500,
   retryMaxMs: 30_000,
+  publishTimeoutMs: 5_000,
 };
 
 /**
@@ -119,22 +122,48 @@ export class OutboxRelay {
     }
   }
 
-  /** Publishes the batch; on failure, each message alone, so one bad event holds back no other. */
+  /**
+   * Publishes the batch. When it fails, each message is tried alone, so one bad event holds
+   * back no other; but a timeout means the broker is away, and then all of them failed.
+   */
   private async publish(messages: OutboxMessage[]): Promise<Map<string, string>> {
     const failures = new Map<string, string>();
     try {
-      await this.publisher.publish(messages);
-    } catch {
+      await this.publishInTime(messages);
+    } catch (error) {
       for (const message of messages) {
-        await this.publisher.publish([message]).catch((error: unknown) => {
-          failures.set(message.id, error instanceof Error ? error.message : String(error));
-        });
+        if (error instanceof PublishTimedOut) failures.set(message.id, error.message);
+        else
+          await this.publishInTime([message]).catch((alone: unknown) => {
+            failures.set(message.id, alone instanceof Error ? alone.message : String(alone));
+          });
       }
     }
     return failures;
   }
 
+  private async publishInTime(messages: OutboxMessage[]): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new PublishTimedOut(this.options.publishTimeoutMs)),
+        this.options.publishTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.publisher.publish(messages), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private retryDelayMs(attempt: number): number {
     return Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** (attempt - 1));
+  }
+}
+
+class PublishTimedOut extends Error {
+  constructor(ms: number) {
+    super(`publish timed out after ${ms} ms`);
   }
 }
