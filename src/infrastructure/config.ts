@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { environmentReader } from './config-reader.ts';
 
 export interface WeiboConfig {
@@ -12,6 +13,8 @@ export interface WeiboConfig {
 
 export interface Config {
   production: boolean;
+  /** Where the embedded database and development keys live: `./.data`. */
+  dataDir: string;
   port: number;
   host: string;
   databaseUrl?: string;
@@ -62,6 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       : undefined;
   const config: Config = {
     production,
+    dataDir: path.resolve('.data'),
     port: read.integer('PORT', 8000, 0, 65_535),
     host: read.text('HOST', '127.0.0.1'),
     databaseUrl: read.optionalUrl('DATABASE_URL'),

@@ -3,7 +3,7 @@ import { Container } from 'inversify';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { createApp } from '../adapters/http/app.ts';
+import { type AppDeps, createApp } from '../adapters/http/app.ts';
 import type { ReadinessCheck } from '../adapters/http/health-routes.ts';
 import { InMemoryRateLimiter } from '../adapters/memory/in-memory-rate-limiter.ts';
 import { InMemoryStateStore } from '../adapters/memory/in-memory-state-store.ts';
@@ -68,7 +68,7 @@ export interface Resources {
   redis: Redis | null;
   signingKey: SigningKey;
   tokenCipher: AesGcmTokenCipher;
-  clock?: Clock;
+  mounts: AppDeps['mounts'];
 }
 
 export function buildContainer(resources: Resources): Container {
@@ -80,7 +80,7 @@ export function buildContainer(resources: Resources): Container {
   constant(TYPES.Database, resources.db);
   constant(TYPES.SigningKey, resources.signingKey);
   constant(TYPES.TokenCipher, resources.tokenCipher);
-  constant<Clock>(TYPES.Clock, resources.clock ?? { now: () => new Date() });
+  constant<Clock>(TYPES.Clock, { now: () => new Date() });
   constant<IdGenerator>(TYPES.Ids, { uuid: randomUUID });
 
   container
@@ -201,6 +201,7 @@ export function buildContainer(resources: Resources): Container {
           perMinute: config.rateLimitPerMinute,
           trustProxy: config.trustProxy,
         },
+        mounts: resources.mounts,
       }),
     [
       TYPES.Config,

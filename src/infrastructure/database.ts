@@ -1,11 +1,48 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import { FileMigrationProvider, Migrator } from 'kysely/migration';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { listenForNotifications } from '../adapters/outbox/pg-notification-listener.ts';
 import type { Database } from '../adapters/persistence/schema.ts';
+import { SerializedPGliteDialect } from '../adapters/persistence/serialized-pglite-dialect.ts';
+
+export interface OpenDatabase {
+  db: Kysely<Database>;
+  /** What the start-up line says about it. */
+  description: string;
+  /** Calls `onNotify` for each NOTIFY on the channel, until closed. */
+  listen(channel: string, onNotify: () => void): { close(): Promise<void> };
+}
+
+/** Postgres at DATABASE_URL, or else an embedded Postgres (PGlite) kept in `dataDir`. */
+export async function openDatabase(
+  databaseUrl: string | undefined,
+  dataDir: string,
+  logger: Logger,
+): Promise<OpenDatabase> {
+  if (databaseUrl) {
+    return {
+      db: createDatabase(databaseUrl, logger),
+      description: 'Postgres',
+      listen: (channel, onNotify) => listenForNotifications(databaseUrl, channel, onNotify, logger),
+    };
+  }
+  const folder = path.join(dataDir, 'pglite');
+  await fs.mkdir(folder, { recursive: true });
+  const pglite = await PGlite.create(folder);
+  return {
+    db: new Kysely<Database>({ dialect: new SerializedPGliteDialect({ pglite }) }),
+    description: `embedded Postgres (PGlite) in ${folder}`,
+    listen(channel, onNotify) {
+      const unsubscribe = pglite.listen(channel, onNotify);
+      return { close: async () => (await unsubscribe)() };
+    },
+  };
+}
 
 const MIGRATIONS_FOLDER = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),

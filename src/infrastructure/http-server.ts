@@ -1,6 +1,6 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import type { Hono } from 'hono';
 
 export interface RunningServer {
   url: string;
@@ -8,27 +8,38 @@ export interface RunningServer {
   close(deadlineMs?: number): Promise<void>;
 }
 
-export function listen(app: Hono, port: number, hostname: string): Promise<RunningServer> {
+type FetchHandler = (request: Request) => Response | Promise<Response>;
+
+export function listen(
+  app: { fetch: FetchHandler },
+  port: number,
+  hostname: string,
+): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port, hostname }, (info: AddressInfo) => {
-      const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
-      resolve({ url: `http://${host}:${info.port}`, close: (deadlineMs) => close(deadlineMs) });
-    });
+      resolve({ url: urlOf(info), close });
+    }) as Server;
     server.once('error', reject);
 
     function close(deadlineMs = 10_000): Promise<void> {
-      const http = server as import('node:http').Server;
       return new Promise((done) => {
         // server.close() alone waits for every keep-alive client to leave.
-        const sweep = setInterval(() => http.closeIdleConnections(), 50);
-        const deadline = setTimeout(() => http.closeAllConnections(), deadlineMs);
-        http.close(() => {
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        const deadline = setTimeout(() => server.closeAllConnections(), deadlineMs);
+        server.close(() => {
           clearInterval(sweep);
           clearTimeout(deadline);
           done();
         });
-        http.closeIdleConnections();
+        server.closeIdleConnections();
       });
     }
   });
+}
+
+/** A URL a browser on this machine can open, also when listening on every interface. */
+function urlOf(info: AddressInfo): string {
+  if (info.address === '0.0.0.0' || info.address === '::') return `http://localhost:${info.port}`;
+  const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+  return `http://${host}:${info.port}`;
 }

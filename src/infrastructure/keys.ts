@@ -1,3 +1,5 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { AesGcmTokenCipher } from '../adapters/security/aes-gcm-token-cipher.ts';
 import {
@@ -7,22 +9,32 @@ import {
 } from '../adapters/tokens/signing-key.ts';
 import { type Config, ConfigError } from './config.ts';
 
-/** The configured keys, or fresh development keys with a warning (config refuses that in production). */
+/**
+ * The configured keys; outside production, missing ones are generated once and kept in the
+ * data folder so tokens survive a restart (config refuses to start production without them).
+ */
 export async function loadKeys(
   config: Config,
   logger: Logger,
 ): Promise<{ signingKey: SigningKey; tokenCipher: AesGcmTokenCipher }> {
   const problems: string[] = [];
-  const signingKey = await signingKeyFrom(config.jwt.privateKeyPem, logger).catch(
-    (error: Error) => {
-      problems.push(`JWT_PRIVATE_KEY: ${error.message}`);
-    },
-  );
+  const signingKey = await loadSigningKey(
+    // Environment files often carry a PEM on one line with literal "\n".
+    config.jwt.privateKeyPem?.replaceAll('\\n', '\n') ??
+      (await developmentKey(config.dataDir, 'jwt-private-key.pem', logger, async () => {
+        return (await generateSigningKey()).pkcs8Pem;
+      })),
+  ).catch((error: Error) => {
+    problems.push(`JWT_PRIVATE_KEY: ${error.message}`);
+  });
   let tokenCipher: AesGcmTokenCipher | undefined;
   try {
-    tokenCipher = config.tokenEncryptionKey
-      ? AesGcmTokenCipher.fromBase64(config.tokenEncryptionKey)
-      : developmentCipher(logger);
+    tokenCipher = AesGcmTokenCipher.fromBase64(
+      config.tokenEncryptionKey ??
+        (await developmentKey(config.dataDir, 'token-encryption-key', logger, async () =>
+          AesGcmTokenCipher.generateKey().toString('base64'),
+        )),
+    );
   } catch (error) {
     problems.push(`TOKEN_ENCRYPTION_KEY: ${(error as Error).message}`);
   }
@@ -30,14 +42,22 @@ export async function loadKeys(
   return { signingKey, tokenCipher };
 }
 
-async function signingKeyFrom(pem: string | undefined, logger: Logger): Promise<SigningKey> {
-  // Environment files often carry a PEM on one line with literal "\n".
-  if (pem) return loadSigningKey(pem.replaceAll('\\n', '\n'));
-  logger.warn('JWT_PRIVATE_KEY is unset: signing with a generated key that changes on restart');
-  return (await generateSigningKey()).key;
-}
-
-function developmentCipher(logger: Logger): AesGcmTokenCipher {
-  logger.warn('TOKEN_ENCRYPTION_KEY is unset: encrypting Weibo tokens with a generated key');
-  return new AesGcmTokenCipher(AesGcmTokenCipher.generateKey());
+async function developmentKey(
+  dataDir: string,
+  name: string,
+  logger: Logger,
+  generate: () => Promise<string>,
+): Promise<string> {
+  const file = path.join(dataDir, name);
+  const existing = await fs.readFile(file, 'utf8').catch(() => undefined);
+  if (existing) {
+    logger.warn(`using the development key ${file} (set the variable in production)`);
+    return existing;
+  }
+  await fs.mkdir(dataDir, { recursive: true });
+  const key = await generate();
+  // 'wx' fails if another instance wrote it first: then use theirs.
+  await fs.writeFile(file, key, { mode: 0o600, flag: 'wx' }).catch(() => undefined);
+  logger.warn(`generated the development key ${file} (set the variable in production)`);
+  return fs.readFile(file, 'utf8');
 }

@@ -1,12 +1,10 @@
-import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { BullMqEventPublisher } from '../adapters/outbox/bullmq-event-publisher.ts';
 import { LoggingEventPublisher } from '../adapters/outbox/logging-event-publisher.ts';
 import { OutboxRelay, type OutboxRelayOptions } from '../adapters/outbox/outbox-relay.ts';
-import { listenForNotifications } from '../adapters/outbox/pg-notification-listener.ts';
 import { OUTBOX_CHANNEL } from '../adapters/persistence/kysely-outbox.ts';
-import type { Database } from '../adapters/persistence/schema.ts';
 import type { Config } from './config.ts';
+import type { OpenDatabase } from './database.ts';
 import { createRedis, whenReady } from './redis.ts';
 
 export interface RunningRelay {
@@ -17,7 +15,7 @@ export interface RunningRelay {
 /** The relay with its publisher (BullMQ, or the log without Redis) and its LISTEN wake-up. */
 export async function startOutboxRelay(
   config: Config,
-  db: Kysely<Database>,
+  database: OpenDatabase,
   logger: Logger,
   options?: OutboxRelayOptions,
 ): Promise<RunningRelay> {
@@ -26,15 +24,13 @@ export async function startOutboxRelay(
   const publisher = connection
     ? new BullMqEventPublisher(connection, config.outboxQueues, logger)
     : new LoggingEventPublisher(logger);
-  const relay = new OutboxRelay(db, publisher, logger, options);
-  const listener = config.databaseUrl
-    ? listenForNotifications(config.databaseUrl, OUTBOX_CHANNEL, () => relay.wake(), logger)
-    : null;
+  const relay = new OutboxRelay(database.db, publisher, logger, options);
+  const listener = database.listen(OUTBOX_CHANNEL, () => relay.wake());
   relay.start();
   return {
     publishesTo: connection ? `BullMQ queues ${config.outboxQueues.join(', ')}` : 'the log',
     async stop() {
-      await listener?.close();
+      await listener.close();
       await relay.stop();
       await publisher.close();
     },

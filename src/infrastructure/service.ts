@@ -1,9 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
-import { type Config, ConfigError } from './config.ts';
+import { demoRoutes } from '../adapters/http/demo-routes.ts';
+import { createWeiboSandbox } from '../adapters/weibo/sandbox/weibo-sandbox.ts';
+import { type Config, ConfigError, type WeiboConfig } from './config.ts';
 import { buildContainer, TYPES } from './container.ts';
-import { createDatabase, migrateToLatest } from './database.ts';
-import { listen } from './http-server.ts';
+import { migrateToLatest, type OpenDatabase, openDatabase } from './database.ts';
+import { listen, type RunningServer } from './http-server.ts';
 import { loadKeys } from './keys.ts';
 import { type RunningRelay, startOutboxRelay } from './outbox.ts';
 import { createRedis, whenReady } from './redis.ts';
@@ -14,59 +17,100 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-/** Opens the stores, applies migrations, wires the adapters and serves HTTP. */
-export async function startService(config: Config, logger: Logger): Promise<RunningService> {
-  const missing = [
-    !config.databaseUrl && 'DATABASE_URL is required (the embedded Postgres is not built yet)',
-    !config.weibo && 'WEIBO_CLIENT_ID, WEIBO_CLIENT_SECRET and WEIBO_REDIRECT_URI are required',
-  ].filter((line): line is string => typeof line === 'string');
-  if (missing.length > 0 || !config.databaseUrl || !config.weibo) throw new ConfigError(missing);
+const SANDBOX_PATH = '/sandbox/weibo';
 
+/** Opens the stores, applies migrations, wires the adapters, serves HTTP and relays events. */
+export async function startService(config: Config, logger: Logger): Promise<RunningService> {
+  if (config.production && !config.weibo) throw new ConfigError(['Weibo credentials are required']);
   const keys = await loadKeys(config, logger);
-  const db = createDatabase(config.databaseUrl, logger);
+  const database = await openDatabase(config.databaseUrl, config.dataDir, logger);
   const redis = config.redisUrl ? createRedis(config.redisUrl, logger) : null;
-  let relay: RunningRelay | null = null;
-  try {
-    await migrateToLatest(db, logger);
-    if (redis && !(await whenReady(redis, 5_000))) logger.warn('Redis is not answering yet');
-    const container = buildContainer({
-      config,
-      weibo: config.weibo,
-      logger,
-      db,
-      redis,
-      ...keys,
-    });
-    const app = container.get<Hono>(TYPES.App);
-    const server = await listen(app, config.port, config.host);
-    relay = config.outboxRelay ? await startOutboxRelay(config, db, logger) : null;
-    const events = relay ? `events to ${relay.publishesTo}` : 'no outbox relay';
-    logger.info(
-      {
-        url: server.url,
-        database: 'postgres',
-        stateStore: redis ? 'redis' : 'in-memory',
-        weibo: config.weibo.apiBaseUrl,
-        events: relay?.publishesTo ?? null,
-      },
-      `weibo-auth serving ${server.url} (postgres, ${redis ? 'redis' : 'in-memory state'}, weibo at ${config.weibo.apiBaseUrl}, ${events})`,
-    );
-    return {
-      url: server.url,
-      app,
-      async stop() {
-        await server.close();
-        await relay?.stop();
-        await db.destroy();
-        await redis?.quit().catch(() => redis.disconnect());
-      },
-    };
-  } catch (error) {
+  let server: RunningServer | undefined;
+  let relay: RunningRelay | undefined;
+  const stop = async () => {
+    await server?.close();
     await relay?.stop();
-    await db.destroy();
-    redis?.disconnect();
+    await database.db.destroy();
+    await redis?.quit().catch(() => redis.disconnect());
+  };
+  try {
+    await migrateToLatest(database.db, logger);
+    if (redis && !(await whenReady(redis, 5_000))) logger.warn('Redis is not answering yet');
+    // Listening first tells the sandbox Weibo its own URL, also on a port picked by the system.
+    let app: Hono | undefined;
+    server = await listen(
+      { fetch: (request) => app?.fetch(request) ?? new Response('starting', { status: 503 }) },
+      config.port,
+      config.host,
+    );
+    const { weibo, sandbox } = config.weibo
+      ? { weibo: config.weibo, sandbox: undefined }
+      : sandboxWeibo(server.url, logger);
+    const mounts = config.production ? [] : [{ path: '/', app: demoRoutes() }];
+    if (sandbox) mounts.push({ path: SANDBOX_PATH, app: sandbox });
+    app = buildContainer({
+      config,
+      weibo,
+      logger,
+      db: database.db,
+      redis,
+      mounts,
+      ...keys,
+    }).get<Hono>(TYPES.App);
+    relay = config.outboxRelay ? await startOutboxRelay(config, database, logger) : undefined;
+    logStarted(logger, server.url, { sandbox: Boolean(sandbox), weibo, database, redis, relay });
+    return { url: server.url, app, stop };
+  } catch (error) {
+    await stop();
     throw error;
   }
+}
+
+/** The sandbox Weibo served by the service itself, with credentials of its own. */
+function sandboxWeibo(url: string, logger: Logger) {
+  const config: WeiboConfig = {
+    clientId: 'weibo-auth-sandbox',
+    clientSecret: randomBytes(16).toString('hex'),
+    redirectUri: `${url}/callback.html`,
+    scope: '',
+    apiBaseUrl: `${url}${SANDBOX_PATH}`,
+    mobileAuthorizeUrl: `${url}${SANDBOX_PATH}/oauth2/authorize`,
+    timeoutMs: 5_000,
+  };
+  logger.warn(
+    `SANDBOX WEIBO ON at ${config.apiBaseUrl}: logins are make-believe. ` +
+      'Set WEIBO_CLIENT_ID, WEIBO_CLIENT_SECRET and WEIBO_REDIRECT_URI to use the real Weibo.',
+  );
+  return { weibo: config, sandbox: createWeiboSandbox(config, config.apiBaseUrl).app };
+}
+
+function logStarted(
+  logger: Logger,
+  url: string,
+  adapters: {
+    sandbox: boolean;
+    weibo: WeiboConfig;
+    database: OpenDatabase;
+    redis: unknown;
+    relay?: RunningRelay;
+  },
+) {
+  const used = {
+    weibo: adapters.sandbox
+      ? `sandbox Weibo at ${adapters.weibo.apiBaseUrl}`
+      : adapters.weibo.apiBaseUrl,
+    database: adapters.database.description,
+    stores: adapters.redis ? 'Redis' : 'in-process (one instance only)',
+    events: adapters.relay ? adapters.relay.publishesTo : 'not relayed here (OUTBOX_RELAY=false)',
+  };
+  const open = adapters.sandbox
+    ? `open ${url} and sign in with the sandbox Weibo`
+    : `serving ${url}`;
+  logger.info(
+    { url, ...used },
+    `weibo-auth serving ${url}: ${open} · weibo: ${used.weibo} · database: ${used.database} · ` +
+      `state and rate limits: ${used.stores} · events: ${used.events}`,
+  );
 }
 
 /** The outbox relay alone (`npm run relay`), for running relays apart from the HTTP servers. */
@@ -74,10 +118,9 @@ export async function startRelayProcess(
   config: Config,
   logger: Logger,
 ): Promise<{ stop(): Promise<void> }> {
-  if (!config.databaseUrl) throw new ConfigError(['DATABASE_URL is required']);
-  const db = createDatabase(config.databaseUrl, logger);
-  await migrateToLatest(db, logger);
-  const relay = await startOutboxRelay(config, db, logger);
+  const database = await openDatabase(config.databaseUrl, config.dataDir, logger);
+  await migrateToLatest(database.db, logger);
+  const relay = await startOutboxRelay(config, database, logger);
   logger.info(
     { events: relay.publishesTo },
     `weibo-auth outbox relay publishing to ${relay.publishesTo}`,
@@ -85,7 +128,7 @@ export async function startRelayProcess(
   return {
     async stop() {
       await relay.stop();
-      await db.destroy();
+      await database.db.destroy();
     },
   };
 }

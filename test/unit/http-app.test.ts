@@ -55,6 +55,7 @@ function appWith(
     jwks: () => ({ keys: [] }),
     readiness: [{ name: 'redis', check: () => Promise.reject(new Error('down')) }],
     rateLimit: { limiter, perMinute: overrides.perMinute ?? 0, trustProxy: true },
+    mounts: [],
   });
 }
 

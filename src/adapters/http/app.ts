@@ -16,6 +16,8 @@ export interface AppDeps extends WeiboRoutesDeps {
   readiness: ReadinessCheck[];
   corsOrigins: string[];
   rateLimit: { limiter: RateLimiter; perMinute: number; trustProxy: boolean };
+  /** Development-only apps mounted beside the API: the sandbox Weibo, the demo front-end. */
+  mounts: Array<{ path: string; app: Hono }>;
 }
 
 export function createApp(deps: AppDeps) {
@@ -43,6 +45,7 @@ export function createApp(deps: AppDeps) {
   app.use(`${WEIBO_BASE_PATH}/*`, limitRequestsPerClient(deps.rateLimit));
   app.route(WEIBO_BASE_PATH, weiboRoutes(deps));
   app.route('/', healthRoutes(deps));
+  for (const mount of deps.mounts) app.route(mount.path, mount.app);
 
   app.notFound((c) => c.json(NOT_FOUND.body, NOT_FOUND.status));
   app.onError((error, c) => {
