@@ -1,6 +1,6 @@
 import { createFakeWeibo } from '../test/support/fake-weibo.ts';
 
-/** A fake api.weibo.com for manual curl sessions: `npx tsx scripts/fake-weibo.ts`. */
+/** The sandbox Weibo on its own port for manual curl sessions: `npx tsx scripts/fake-weibo.ts`. */
 const weibo = createFakeWeibo({
   clientId: process.env.WEIBO_CLIENT_ID ?? 'dev-client-id',
   clientSecret: process.env.WEIBO_CLIENT_SECRET ?? 'dev-client-secret',

@@ -2,13 +2,12 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import { FileMigrationProvider, Migrator } from 'kysely/migration';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { listenForNotifications } from '../adapters/outbox/pg-notification-listener.ts';
 import type { Database } from '../adapters/persistence/schema.ts';
-import { SerializedPGliteDialect } from '../adapters/persistence/serialized-pglite-dialect.ts';
 
 export interface OpenDatabase {
   db: Kysely<Database>;
@@ -35,7 +34,7 @@ export async function openDatabase(
   await fs.mkdir(folder, { recursive: true });
   const pglite = await PGlite.create(folder);
   return {
-    db: new Kysely<Database>({ dialect: new SerializedPGliteDialect({ pglite }) }),
+    db: new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) }),
     description: `embedded Postgres (PGlite) in ${folder}`,
     listen(channel, onNotify) {
       const unsubscribe = pglite.listen(channel, onNotify);

@@ -10,23 +10,13 @@ import { StorageUnavailable } from '../../src/application/errors.ts';
 import { UsernameTaken } from '../../src/domain/errors.ts';
 import { userBoundToWeibo } from '../../src/domain/events.ts';
 import type { UserProfile } from '../../src/domain/user-profile.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import {
+  createEmbeddedTestDatabase,
+  createTestDatabase,
+  type TestDatabase,
+} from '../support/database.ts';
 
 const cipher = new AesGcmTokenCipher(AesGcmTokenCipher.generateKey());
-let database: TestDatabase;
-let users: KyselyUserRepository;
-let weiboAccounts: KyselyWeiboAccountRepository;
-let unitOfWork: KyselyUnitOfWork;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  users = new KyselyUserRepository(database.db);
-  weiboAccounts = new KyselyWeiboAccountRepository(database.db, cipher);
-  unitOfWork = new KyselyUnitOfWork(database.db, cipher);
-});
-beforeEach(() => database.truncate());
-afterAll(() => database.destroy());
-
 let sequence = 0;
 function aUser(overrides: Partial<UserProfile> = {}): UserProfile {
   sequence += 1;
@@ -41,128 +31,147 @@ function aUser(overrides: Partial<UserProfile> = {}): UserProfile {
   };
 }
 
-describe('KyselyUserRepository', () => {
-  it('stores a user and finds it by id', async () => {
-    const user = aUser();
-    await users.add(user);
-    expect(await users.findById(user.id)).toEqual(user);
-    expect(await users.findById(crypto.randomUUID())).toBeNull();
+describe.each([
+  ['Postgres', createTestDatabase],
+  ['embedded Postgres (PGlite)', createEmbeddedTestDatabase],
+])('repositories on %s', (_name, createDatabase) => {
+  let database: TestDatabase;
+  let users: KyselyUserRepository;
+  let weiboAccounts: KyselyWeiboAccountRepository;
+  let unitOfWork: KyselyUnitOfWork;
+
+  beforeAll(async () => {
+    database = await createDatabase();
+    users = new KyselyUserRepository(database.db);
+    weiboAccounts = new KyselyWeiboAccountRepository(database.db, cipher);
+    unitOfWork = new KyselyUnitOfWork(database.db, cipher);
   });
+  beforeEach(() => database.truncate());
+  afterAll(() => database.destroy());
 
-  it('refuses a username taken in another letter case', async () => {
-    await users.add(aUser({ username: 'Alice' }));
-    await expect(users.add(aUser({ username: 'aLICE' }))).rejects.toThrow(UsernameTaken);
-  });
-});
-
-describe('KyselyWeiboAccountRepository', () => {
-  const grant = {
-    uid: '1404376560',
-    accessToken: '2.00SECRET_token',
-    expiresAt: new Date('2031-01-01T00:00:00Z'),
-  };
-
-  it('stores a new grant unbound, with the token encrypted at rest', async () => {
-    expect(await weiboAccounts.saveGrant(grant)).toEqual({
-      uid: grant.uid,
-      userId: null,
-      accessToken: grant.accessToken,
-      accessTokenExpiresAt: grant.expiresAt,
+  describe('KyselyUserRepository', () => {
+    it('stores a user and finds it by id', async () => {
+      const user = aUser();
+      await users.add(user);
+      expect(await users.findById(user.id)).toEqual(user);
+      expect(await users.findById(crypto.randomUUID())).toBeNull();
     });
-    const row = await database.db
-      .selectFrom('weibo_accounts')
-      .selectAll()
-      .executeTakeFirstOrThrow();
-    expect(row.access_token_encrypted).not.toContain('SECRET');
-    expect((await weiboAccounts.find(grant.uid))?.accessToken).toBe(grant.accessToken);
-  });
 
-  it('refreshes the token of a known uid and keeps its binding', async () => {
-    const user = aUser();
-    await users.add(user);
-    await weiboAccounts.saveGrant(grant);
-    await weiboAccounts.bindIfUnbound(grant.uid, user.id);
-    const refreshed = await weiboAccounts.saveGrant({
-      ...grant,
-      accessToken: '2.00NEW',
-      expiresAt: null,
-    });
-    expect(refreshed.userId).toBe(user.id);
-    expect(await weiboAccounts.find(grant.uid)).toMatchObject({
-      accessToken: '2.00NEW',
-      accessTokenExpiresAt: null,
-      userId: user.id,
+    it('refuses a username taken in another letter case', async () => {
+      await users.add(aUser({ username: 'Alice' }));
+      await expect(users.add(aUser({ username: 'aLICE' }))).rejects.toThrow(UsernameTaken);
     });
   });
 
-  it('binds only an unbound account and tells the other outcomes apart', async () => {
-    const [first, second] = [aUser(), aUser()];
-    await users.add(first);
-    await users.add(second);
-    await weiboAccounts.saveGrant(grant);
-    expect(await weiboAccounts.bindIfUnbound(grant.uid, first.id)).toBe('bound');
-    expect(await weiboAccounts.bindIfUnbound(grant.uid, second.id)).toBe('already-bound');
-    expect(await weiboAccounts.bindIfUnbound('999', second.id)).toBe('unknown-account');
-    expect((await weiboAccounts.find(grant.uid))?.userId).toBe(first.id);
-  });
-});
+  describe('KyselyWeiboAccountRepository', () => {
+    const grant = {
+      uid: '1404376560',
+      accessToken: '2.00SECRET_token',
+      expiresAt: new Date('2031-01-01T00:00:00Z'),
+    };
 
-describe('KyselyUnitOfWork', () => {
-  it('commits the user, the binding and the CloudEvents outbox row together', async () => {
-    const user = aUser({ username: 'alice' });
-    await weiboAccounts.saveGrant({ uid: '42', accessToken: 't', expiresAt: null });
-    const event = userBoundToWeibo(
-      crypto.randomUUID(),
-      new Date('2026-11-24T08:00:01Z'),
-      user,
-      '42',
-    );
-    await unitOfWork.transaction(async (tx) => {
-      await tx.users.add(user);
-      await tx.weiboAccounts.bindIfUnbound('42', user.id);
-      await tx.outbox.add(event);
+    it('stores a new grant unbound, with the token encrypted at rest', async () => {
+      expect(await weiboAccounts.saveGrant(grant)).toEqual({
+        uid: grant.uid,
+        userId: null,
+        accessToken: grant.accessToken,
+        accessTokenExpiresAt: grant.expiresAt,
+      });
+      const row = await database.db
+        .selectFrom('weibo_accounts')
+        .selectAll()
+        .executeTakeFirstOrThrow();
+      expect(row.access_token_encrypted).not.toContain('SECRET');
+      expect((await weiboAccounts.find(grant.uid))?.accessToken).toBe(grant.accessToken);
     });
-    const row = await database.db.selectFrom('outbox').selectAll().executeTakeFirstOrThrow();
-    expect(row).toMatchObject({
-      id: event.id,
-      type: 'UserBoundToWeibo',
-      aggregate_id: user.id,
-      published_at: null,
-      attempts: 0,
-      last_error: null,
-    });
-    expect(row.payload).toEqual({
-      specversion: '1.0',
-      id: event.id,
-      source: 'weibo-auth',
-      type: 'UserBoundToWeibo',
-      subject: user.id,
-      time: '2026-11-24T08:00:01.000Z',
-      datacontenttype: 'application/json',
-      data: {
+
+    it('refreshes the token of a known uid and keeps its binding', async () => {
+      const user = aUser();
+      await users.add(user);
+      await weiboAccounts.saveGrant(grant);
+      await weiboAccounts.bindIfUnbound(grant.uid, user.id);
+      const refreshed = await weiboAccounts.saveGrant({
+        ...grant,
+        accessToken: '2.00NEW',
+        expiresAt: null,
+      });
+      expect(refreshed.userId).toBe(user.id);
+      expect(await weiboAccounts.find(grant.uid)).toMatchObject({
+        accessToken: '2.00NEW',
+        accessTokenExpiresAt: null,
         userId: user.id,
-        username: 'alice',
-        weiboUid: '42',
-        boundAt: '2026-11-24T08:00:01.000Z',
-      },
+      });
+    });
+
+    it('binds only an unbound account and tells the other outcomes apart', async () => {
+      const [first, second] = [aUser(), aUser()];
+      await users.add(first);
+      await users.add(second);
+      await weiboAccounts.saveGrant(grant);
+      expect(await weiboAccounts.bindIfUnbound(grant.uid, first.id)).toBe('bound');
+      expect(await weiboAccounts.bindIfUnbound(grant.uid, second.id)).toBe('already-bound');
+      expect(await weiboAccounts.bindIfUnbound('999', second.id)).toBe('unknown-account');
+      expect((await weiboAccounts.find(grant.uid))?.userId).toBe(first.id);
     });
   });
 
-  it('rolls everything back when the work fails', async () => {
-    const user = aUser();
-    await weiboAccounts.saveGrant({ uid: '42', accessToken: 't', expiresAt: null });
-    await expect(
-      unitOfWork.transaction(async (tx) => {
+  describe('KyselyUnitOfWork', () => {
+    it('commits the user, the binding and the CloudEvents outbox row together', async () => {
+      const user = aUser({ username: 'alice' });
+      await weiboAccounts.saveGrant({ uid: '42', accessToken: 't', expiresAt: null });
+      const event = userBoundToWeibo(
+        crypto.randomUUID(),
+        new Date('2026-11-24T08:00:01Z'),
+        user,
+        '42',
+      );
+      await unitOfWork.transaction(async (tx) => {
         await tx.users.add(user);
         await tx.weiboAccounts.bindIfUnbound('42', user.id);
-        await tx.outbox.add(userBoundToWeibo(crypto.randomUUID(), new Date(), user, '42'));
-        throw new Error('boom');
-      }),
-    ).rejects.toThrow('boom');
-    expect(await users.findById(user.id)).toBeNull();
-    expect((await weiboAccounts.find('42'))?.userId).toBeNull();
-    expect(await sql`select count(*)::int as n from outbox`.execute(database.db)).toMatchObject({
-      rows: [{ n: 0 }],
+        await tx.outbox.add(event);
+      });
+      const row = await database.db.selectFrom('outbox').selectAll().executeTakeFirstOrThrow();
+      expect(row).toMatchObject({
+        id: event.id,
+        type: 'UserBoundToWeibo',
+        aggregate_id: user.id,
+        published_at: null,
+        attempts: 0,
+        last_error: null,
+      });
+      expect(row.payload).toEqual({
+        specversion: '1.0',
+        id: event.id,
+        source: 'weibo-auth',
+        type: 'UserBoundToWeibo',
+        subject: user.id,
+        time: '2026-11-24T08:00:01.000Z',
+        datacontenttype: 'application/json',
+        data: {
+          userId: user.id,
+          username: 'alice',
+          weiboUid: '42',
+          boundAt: '2026-11-24T08:00:01.000Z',
+        },
+      });
+    });
+
+    it('rolls everything back when the work fails', async () => {
+      const user = aUser();
+      await weiboAccounts.saveGrant({ uid: '42', accessToken: 't', expiresAt: null });
+      await expect(
+        unitOfWork.transaction(async (tx) => {
+          await tx.users.add(user);
+          await tx.weiboAccounts.bindIfUnbound('42', user.id);
+          await tx.outbox.add(userBoundToWeibo(crypto.randomUUID(), new Date(), user, '42'));
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      expect(await users.findById(user.id)).toBeNull();
+      expect((await weiboAccounts.find('42'))?.userId).toBeNull();
+      expect(await sql`select count(*)::int as n from outbox`.execute(database.db)).toMatchObject({
+        rows: [{ n: 0 }],
+      });
     });
   });
 });

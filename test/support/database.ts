@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { inject } from 'vitest';
 import type { Database } from '../../src/adapters/persistence/schema.ts';
@@ -41,5 +42,21 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await sql.raw(`DROP SCHEMA ${schema} CASCADE`).execute(db);
       await db.destroy();
     },
+  };
+}
+
+/** An in-memory embedded Postgres (PGlite), migrated like the real one. */
+export async function createEmbeddedTestDatabase(): Promise<TestDatabase> {
+  const db = new Kysely<Database>({
+    dialect: new PGliteDialect({ pglite: await PGlite.create() }),
+  });
+  await migrateToLatest(db, silentLogger);
+  return {
+    url: 'pglite://memory',
+    db,
+    truncate: async () => {
+      await sql`TRUNCATE outbox, weibo_accounts, users`.execute(db);
+    },
+    destroy: () => db.destroy(),
   };
 }

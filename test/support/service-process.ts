@@ -2,14 +2,20 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import readline from 'node:readline';
+import { pathToFileURL } from 'node:url';
 
-const MAIN = path.resolve(import.meta.dirname, '../../src/infrastructure/main.ts');
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const MAIN = path.join(ROOT, 'src/infrastructure/main.ts');
+// Resolved from the project, so the service may run in any working folder.
+const TSX = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 
 /** The service as its own process (`node main.ts` through tsx), as an operator runs it. */
 export async function spawnService(
   env: NodeJS.ProcessEnv,
+  cwd = process.cwd(),
 ): Promise<{ url: string; process: ChildProcess; logs: string[] }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  const child = spawn(process.execPath, ['--import', TSX, MAIN], {
+    cwd,
     env: { PATH: process.env.PATH, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
