@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/infrastructure/config.ts';
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+}
+
+const WEIBO = {
+  WEIBO_CLIENT_ID: 'id',
+  WEIBO_CLIENT_SECRET: 'secret',
+  WEIBO_REDIRECT_URI: 'https://shop.example/callback.html',
+};
+
+describe('loadConfig', () => {
+  it('runs on its embedded defaults with no variables at all', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      production: false,
+      port: 8000,
+      host: '127.0.0.1',
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      weibo: undefined,
+      jwt: { issuer: 'weibo-auth', audience: 'weibo-auth', ttlSeconds: 3600 },
+      stateTtlSeconds: 600,
+      bindTokenTtlSeconds: 900,
+      cookieSecure: false,
+      rateLimitPerMinute: 300,
+      bindRateLimitPerHour: 60,
+      trustProxy: false,
+      outboxQueues: ['weibo-auth-events'],
+      outboxRelay: true,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads the Weibo app with the default API roots and timeout', () => {
+    expect(loadConfig(WEIBO).weibo).toEqual({
+      clientId: 'id',
+      clientSecret: 'secret',
+      redirectUri: 'https://shop.example/callback.html',
+      scope: '',
+      apiBaseUrl: 'https://api.weibo.com',
+      mobileAuthorizeUrl: 'https://open.weibo.cn/oauth2/authorize',
+      timeoutMs: 5000,
+    });
+  });
+
+  it('refuses to start in production without Weibo credentials or keys, one line each', () => {
+    expect(problemsOf({ NODE_ENV: 'production' })).toEqual([
+      'WEIBO_CLIENT_ID is required',
+      'WEIBO_CLIENT_SECRET is required',
+      'WEIBO_REDIRECT_URI is required',
+      'JWT_PRIVATE_KEY is required',
+      'TOKEN_ENCRYPTION_KEY is required',
+    ]);
+  });
+
+  it('makes the binding cookie Secure by default in production', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      ...WEIBO,
+      JWT_PRIVATE_KEY: 'pem',
+      TOKEN_ENCRYPTION_KEY: 'key',
+    });
+    expect(config.cookieSecure).toBe(true);
+  });
+
+  it('asks for the rest of the Weibo credentials when only some are set', () => {
+    expect(problemsOf({ WEIBO_CLIENT_ID: 'id' })).toEqual([
+      'WEIBO_CLIENT_SECRET is required',
+      'WEIBO_REDIRECT_URI is required',
+    ]);
+  });
+
+  it('names every malformed value', () => {
+    expect(
+      problemsOf({
+        PORT: 'eighty',
+        STATE_TTL_SECONDS: '-1',
+        COOKIE_SECURE: 'maybe',
+        LOG_LEVEL: 'loud',
+        DATABASE_URL: 'not a url',
+        ...WEIBO,
+        WEIBO_API_BASE_URL: 'ftp://weibo',
+      }),
+    ).toEqual([
+      'WEIBO_API_BASE_URL must be an http(s) URL',
+      'PORT must be a whole number from 0 to 65535',
+      'DATABASE_URL must be a URL',
+      'STATE_TTL_SECONDS must be a whole number from 30 to 86400',
+      'COOKIE_SECURE must be true or false',
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    ]);
+  });
+
+  it('reads lists and switches', () => {
+    const config = loadConfig({
+      OUTBOX_QUEUES: ' billing, crm ,,',
+      CORS_ORIGINS: 'https://a.example,https://b.example',
+      RATE_LIMIT_PER_MINUTE: '0',
+      TRUST_PROXY: 'true',
+      OUTBOX_RELAY: 'false',
+    });
+    expect(config).toMatchObject({
+      outboxQueues: ['billing', 'crm'],
+      corsOrigins: ['https://a.example', 'https://b.example'],
+      rateLimitPerMinute: 0,
+      trustProxy: true,
+      outboxRelay: false,
+    });
+  });
+});
