@@ -1,15 +1,8 @@
 import path from 'node:path';
+import type { WeiboClientOptions } from '../adapters/weibo/weibo-oauth-client.ts';
 import { environmentReader } from './config-reader.ts';
 
-export interface WeiboConfig {
-  clientId: string;
-  clientSecret: string;
-  redirectUri: string;
-  scope: string;
-  apiBaseUrl: string;
-  mobileAuthorizeUrl: string;
-  timeoutMs: number;
-}
+export type WeiboConfig = WeiboClientOptions;
 
 export interface Config {
   production: boolean;

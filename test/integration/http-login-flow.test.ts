@@ -161,18 +161,21 @@ describe('GET /v1/users/weibo/users (the callback)', () => {
     ['HTTP 500', 'http500', 502, 10142],
     ['an HTML 400', 'html400', 502, 10142],
     ['no answer within the timeout', 'slow', 502, 10142],
-  ] as const)('maps Weibo answering %s to HTTP %s, code %s', async (_case, fault, status, code) => {
-    const browser = sut.browser();
-    const weiboCode = sut.weibo.issueCode({ uid: freshUid() });
-    if (fault === 'reused') await browser.callback(weiboCode, await browser.startLogin());
-    else sut.weibo.failNext(fault, { delayMs: 1500 });
-    const answer = await browser.callback(weiboCode, await browser.startLogin());
-    expect(answer.status).toBe(status);
-    expect(answer.body).toEqual({
-      code,
-      error: code === 12345 ? 'Unable get token' : 'Cant reach weibo server',
-    });
-  });
+  ] as const)(
+    'maps Weibo answering %s (%s) to HTTP %s, code %s',
+    async (_case, fault, status, code) => {
+      const browser = sut.browser();
+      const weiboCode = sut.weibo.issueCode({ uid: freshUid() });
+      if (fault === 'reused') await browser.callback(weiboCode, await browser.startLogin());
+      else sut.weibo.failNext(fault, { delayMs: 1500 });
+      const answer = await browser.callback(weiboCode, await browser.startLogin());
+      expect(answer.status).toBe(status);
+      expect(answer.body).toEqual({
+        code,
+        error: code === 12345 ? 'Unable get token' : 'Cant reach weibo server',
+      });
+    },
+  );
 });
 
 describe('service endpoints', () => {

@@ -9,7 +9,7 @@ import { AesGcmTokenCipher } from '../../src/adapters/security/aes-gcm-token-cip
 import { StorageUnavailable } from '../../src/application/errors.ts';
 import { UsernameTaken } from '../../src/domain/errors.ts';
 import { userBoundToWeibo } from '../../src/domain/events.ts';
-import type { UserProfile } from '../../src/domain/user-profile.ts';
+import { aUserProfile } from '../support/builders.ts';
 import {
   createEmbeddedTestDatabase,
   createTestDatabase,
@@ -17,20 +17,6 @@ import {
 } from '../support/database.ts';
 
 const cipher = new AesGcmTokenCipher(AesGcmTokenCipher.generateKey());
-let sequence = 0;
-function aUser(overrides: Partial<UserProfile> = {}): UserProfile {
-  sequence += 1;
-  return {
-    id: crypto.randomUUID(),
-    username: `user_${sequence}`,
-    passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
-    phone: '13800138000',
-    email: 'someone@example.com',
-    createdAt: new Date('2026-11-24T08:00:00.000Z'),
-    ...overrides,
-  };
-}
-
 describe.each([
   ['Postgres', createTestDatabase],
   ['embedded Postgres (PGlite)', createEmbeddedTestDatabase],
@@ -51,15 +37,15 @@ describe.each([
 
   describe('KyselyUserRepository', () => {
     it('stores a user and finds it by id', async () => {
-      const user = aUser();
+      const user = aUserProfile();
       await users.add(user);
       expect(await users.findById(user.id)).toEqual(user);
       expect(await users.findById(crypto.randomUUID())).toBeNull();
     });
 
     it('refuses a username taken in another letter case', async () => {
-      await users.add(aUser({ username: 'Alice' }));
-      await expect(users.add(aUser({ username: 'aLICE' }))).rejects.toThrow(UsernameTaken);
+      await users.add(aUserProfile({ username: 'Alice' }));
+      await expect(users.add(aUserProfile({ username: 'aLICE' }))).rejects.toThrow(UsernameTaken);
     });
   });
 
@@ -86,7 +72,7 @@ describe.each([
     });
 
     it('refreshes the token of a known uid and keeps its binding', async () => {
-      const user = aUser();
+      const user = aUserProfile();
       await users.add(user);
       await weiboAccounts.saveGrant(grant);
       await weiboAccounts.bindIfUnbound(grant.uid, user.id);
@@ -104,7 +90,7 @@ describe.each([
     });
 
     it('binds only an unbound account and tells the other outcomes apart', async () => {
-      const [first, second] = [aUser(), aUser()];
+      const [first, second] = [aUserProfile(), aUserProfile()];
       await users.add(first);
       await users.add(second);
       await weiboAccounts.saveGrant(grant);
@@ -117,7 +103,7 @@ describe.each([
 
   describe('KyselyUnitOfWork', () => {
     it('commits the user, the binding and the CloudEvents outbox row together', async () => {
-      const user = aUser({ username: 'alice' });
+      const user = aUserProfile({ username: 'alice' });
       await weiboAccounts.saveGrant({ uid: '42', accessToken: 't', expiresAt: null });
       const event = userBoundToWeibo(
         crypto.randomUUID(),
@@ -157,7 +143,7 @@ describe.each([
     });
 
     it('rolls everything back when the work fails', async () => {
-      const user = aUser();
+      const user = aUserProfile();
       await weiboAccounts.saveGrant({ uid: '42', accessToken: 't', expiresAt: null });
       await expect(
         unitOfWork.transaction(async (tx) => {

@@ -6,6 +6,7 @@ import { RedisStateStore } from '../../src/adapters/redis/redis-state-store.ts';
 import { StateStoreUnavailable } from '../../src/application/errors.ts';
 import type { PendingLogin, StateStore } from '../../src/application/ports.ts';
 import { FakeClock } from '../support/fakes.ts';
+import { unreachableRedis } from '../support/unreachable-redis.ts';
 
 const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 1 });
 afterAll(() => redis.quit());
@@ -60,13 +61,7 @@ describe.each(implementations)('%s state store', (_name, create) => {
 
 describe('Redis state store with Redis down', () => {
   it('fails with StateStoreUnavailable', async () => {
-    const down = new Redis('redis://127.0.0.1:1', {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-      lazyConnect: true,
-    });
-    down.on('error', () => {});
+    const down = unreachableRedis();
     const store = new RedisStateStore(down);
     await expect(store.save('s', pending, 60)).rejects.toThrow(StateStoreUnavailable);
     await expect(store.consume('s')).rejects.toThrow(StateStoreUnavailable);

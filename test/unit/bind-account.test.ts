@@ -11,6 +11,7 @@ import {
   UsernameTaken,
   WeiboAlreadyBound,
 } from '../../src/domain/errors.ts';
+import { aUserProfile } from '../support/builders.ts';
 import {
   FakeClock,
   FakePasswordHasher,
@@ -119,14 +120,7 @@ describe('BindAccount', () => {
   });
 
   it('refuses a username taken in another letter case and leaves no trace', async () => {
-    await store.userRepository.add({
-      id: 'existing',
-      username: 'Alice',
-      passwordHash: 'x',
-      phone: '13800138000',
-      email: 'x@y.cn',
-      createdAt: clock.now(),
-    });
+    await store.userRepository.add(aUserProfile({ username: 'Alice' }));
     await expect(bindAccount.execute(form())).rejects.toThrow(UsernameTaken);
     expect(store.users.size).toBe(1);
     expect(store.weiboAccounts.get(UID)?.userId).toBeNull();
@@ -142,14 +136,7 @@ describe('BindAccount', () => {
 
   it('refuses more bind attempts per uid than the hourly limit, until the hour has passed', async () => {
     for (const username of ['taken_1', 'taken_2', 'taken_3']) {
-      await store.userRepository.add({
-        id: username,
-        username,
-        passwordHash: 'x',
-        phone: '13800138000',
-        email: 'x@y.cn',
-        createdAt: clock.now(),
-      });
+      await store.userRepository.add(aUserProfile({ username }));
       await expect(bindAccount.execute(form({ username }))).rejects.toThrow(UsernameTaken);
     }
     const limited = bindAccount.execute(form());

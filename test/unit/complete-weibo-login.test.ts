@@ -4,6 +4,7 @@ import { CompleteWeiboLogin } from '../../src/application/complete-weibo-login.t
 import { OAuthCodeRejected } from '../../src/application/errors.ts';
 import { StartWeiboLogin } from '../../src/application/start-weibo-login.ts';
 import { StateInvalid } from '../../src/domain/errors.ts';
+import { aUserProfile } from '../support/builders.ts';
 import { FakeClock, FakeOAuthProvider, FakeTokenIssuer, InMemoryStore } from '../support/fakes.ts';
 
 const UID = '1404376560';
@@ -57,14 +58,7 @@ describe('CompleteWeiboLogin', () => {
   });
 
   it('signs in a bound uid and refreshes its stored token', async () => {
-    await store.userRepository.add({
-      id: 'user-1',
-      username: 'alice',
-      passwordHash: 'x',
-      phone: '13800138000',
-      email: 'a@b.cn',
-      createdAt: clock.now(),
-    });
+    await store.userRepository.add(aUserProfile({ id: 'user-1', username: 'alice' }));
     await store.weiboAccountRepository.saveGrant({ uid: UID, accessToken: 'old', expiresAt: null });
     await store.weiboAccountRepository.bindIfUnbound(UID, 'user-1');
     const { state, browserSecret } = await begin('/home');
