@@ -18,6 +18,7 @@ export interface RunningService {
 }
 
 const SANDBOX_PATH = '/sandbox/weibo';
+const STARTING = { status: 503, body: { code: 10154, error: 'Service unavailable' } };
 
 /** Opens the stores, applies migrations, wires the adapters, serves HTTP and relays events. */
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
@@ -39,7 +40,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     // Listening first tells the sandbox Weibo its own URL, also on a port picked by the system.
     let app: Hono | undefined;
     server = await listen(
-      { fetch: (request) => app?.fetch(request) ?? new Response('starting', { status: 503 }) },
+      { fetch: (request) => app?.fetch(request) ?? Response.json(STARTING.body, STARTING) },
       config.port,
       config.host,
     );
