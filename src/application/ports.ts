@@ -43,7 +43,6 @@ export type BindOutcome = 'bound' | 'already-bound' | 'unknown-account';
 export interface WeiboAccountRepository {
   /** Inserts the account or refreshes its token; returns it with its binding. */
   saveGrant(grant: WeiboGrant): Promise<WeiboAccount>;
-  find(uid: string): Promise<WeiboAccount | null>;
   /** Binds the uid to the user only if it is still unbound. */
   bindIfUnbound(uid: string, userId: string): Promise<BindOutcome>;
 }

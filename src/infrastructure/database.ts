@@ -48,7 +48,7 @@ const MIGRATIONS_FOLDER = path.resolve(
   '../../migrations',
 );
 
-export function createDatabase(url: string, logger: Logger): Kysely<Database> {
+function createDatabase(url: string, logger: Logger): Kysely<Database> {
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,

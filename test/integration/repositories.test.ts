@@ -35,6 +35,21 @@ describe.each([
   beforeEach(() => database.truncate());
   afterAll(() => database.destroy());
 
+  /** The stored row, its token decrypted as the adapter would. */
+  async function stored(uid: string) {
+    const row = await database.db
+      .selectFrom('weibo_accounts')
+      .selectAll()
+      .where('uid', '=', uid)
+      .executeTakeFirstOrThrow();
+    return {
+      encrypted: row.access_token_encrypted,
+      accessToken: cipher.decrypt(row.access_token_encrypted, uid),
+      accessTokenExpiresAt: row.access_token_expires_at,
+      userId: row.user_id,
+    };
+  }
+
   describe('KyselyUserRepository', () => {
     it('stores a user and finds it by id', async () => {
       const user = aUserProfile();
@@ -63,12 +78,9 @@ describe.each([
         accessToken: grant.accessToken,
         accessTokenExpiresAt: grant.expiresAt,
       });
-      const row = await database.db
-        .selectFrom('weibo_accounts')
-        .selectAll()
-        .executeTakeFirstOrThrow();
-      expect(row.access_token_encrypted).not.toContain('SECRET');
-      expect((await weiboAccounts.find(grant.uid))?.accessToken).toBe(grant.accessToken);
+      const row = await stored(grant.uid);
+      expect(row.encrypted).not.toContain('SECRET');
+      expect(row.accessToken).toBe(grant.accessToken);
     });
 
     it('refreshes the token of a known uid and keeps its binding', async () => {
@@ -82,7 +94,7 @@ describe.each([
         expiresAt: null,
       });
       expect(refreshed.userId).toBe(user.id);
-      expect(await weiboAccounts.find(grant.uid)).toMatchObject({
+      expect(await stored(grant.uid)).toMatchObject({
         accessToken: '2.00NEW',
         accessTokenExpiresAt: null,
         userId: user.id,
@@ -97,7 +109,7 @@ describe.each([
       expect(await weiboAccounts.bindIfUnbound(grant.uid, first.id)).toBe('bound');
       expect(await weiboAccounts.bindIfUnbound(grant.uid, second.id)).toBe('already-bound');
       expect(await weiboAccounts.bindIfUnbound('999', second.id)).toBe('unknown-account');
-      expect((await weiboAccounts.find(grant.uid))?.userId).toBe(first.id);
+      expect((await stored(grant.uid)).userId).toBe(first.id);
     });
   });
 
@@ -154,7 +166,7 @@ describe.each([
         }),
       ).rejects.toThrow('boom');
       expect(await users.findById(user.id)).toBeNull();
-      expect((await weiboAccounts.find('42'))?.userId).toBeNull();
+      expect((await stored('42')).userId).toBeNull();
       expect(await sql`select count(*)::int as n from outbox`.execute(database.db)).toMatchObject({
         rows: [{ n: 0 }],
       });

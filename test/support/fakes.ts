@@ -109,7 +109,6 @@ export class InMemoryStore implements UnitOfWork {
       this.weiboAccounts.set(grant.uid, account);
       return { ...account };
     },
-    find: async (uid) => this.weiboAccounts.get(uid) ?? null,
     bindIfUnbound: async (uid, userId): Promise<BindOutcome> => {
       const account = this.weiboAccounts.get(uid);
       if (!account) return 'unknown-account';

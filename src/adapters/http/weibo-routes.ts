@@ -15,7 +15,7 @@ import {
 } from './http-errors.ts';
 
 export const WEIBO_BASE_PATH = '/v1/users/weibo';
-export const BINDING_COOKIE = 'weibo_auth_binding';
+const BINDING_COOKIE = 'weibo_auth_binding';
 const MAX_BODY_BYTES = 16 * 1024;
 const MAX_PARAM_LENGTH = 512;
 const DISPLAYS: readonly string[] = ['default', 'mobile', 'wap', 'client'] satisfies Display[];

@@ -6,7 +6,7 @@ import type { EventPublisher, OutboxMessage } from '../../application/ports.ts';
 const DAY = 24 * 3600;
 
 /** Completed jobs are kept a week, so a re-publish within that time finds its jobId and is a no-op. */
-export const JOB_RETENTION = {
+const JOB_RETENTION = {
   removeOnComplete: { age: 7 * DAY },
   removeOnFail: { age: 30 * DAY },
 };

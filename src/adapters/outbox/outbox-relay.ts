@@ -12,7 +12,7 @@ export interface OutboxRelayOptions {
   publishTimeoutMs: number;
 }
 
-export const DEFAULT_RELAY_OPTIONS: OutboxRelayOptions = {
+const DEFAULT_RELAY_OPTIONS: OutboxRelayOptions = {
   batchSize: 100,
   pollIntervalMs: 1_000,
   retryBaseMs: 500,

@@ -4,7 +4,7 @@ import type { DomainEvent } from '../../domain/events.ts';
 import { guarded } from './database-errors.ts';
 import type { CloudEvent, Database } from './schema.ts';
 
-export const EVENT_SOURCE = 'weibo-auth';
+const EVENT_SOURCE = 'weibo-auth';
 export const OUTBOX_CHANNEL = 'weibo_auth_outbox';
 
 /** Writes each event as a CloudEvents 1.0 envelope, in the caller's transaction, and wakes the relay. */
@@ -29,7 +29,7 @@ export class KyselyOutbox implements Outbox {
   }
 }
 
-export function toCloudEvent(event: DomainEvent): CloudEvent {
+function toCloudEvent(event: DomainEvent): CloudEvent {
   return {
     specversion: '1.0',
     id: event.id,

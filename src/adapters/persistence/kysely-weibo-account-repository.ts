@@ -40,19 +40,6 @@ export class KyselyWeiboAccountRepository implements WeiboAccountRepository {
     };
   }
 
-  async find(uid: string): Promise<WeiboAccount | null> {
-    const row = await guarded(() =>
-      this.db.selectFrom('weibo_accounts').selectAll().where('uid', '=', uid).executeTakeFirst(),
-    );
-    if (!row) return null;
-    return {
-      uid: row.uid,
-      userId: row.user_id,
-      accessToken: this.cipher.decrypt(row.access_token_encrypted, row.uid),
-      accessTokenExpiresAt: row.access_token_expires_at,
-    };
-  }
-
   async bindIfUnbound(uid: string, userId: string): Promise<BindOutcome> {
     const result = await guarded(() =>
       this.db

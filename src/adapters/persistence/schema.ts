@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Generated, Selectable } from 'kysely';
 
 export interface Database {
   users: UsersTable;
@@ -49,6 +49,3 @@ export interface CloudEvent {
 }
 
 export type UserRow = Selectable<UsersTable>;
-export type NewUserRow = Insertable<UsersTable>;
-export type WeiboAccountRow = Selectable<WeiboAccountsTable>;
-export type OutboxRow = Selectable<OutboxTable>;

@@ -6,7 +6,7 @@ import type { SigningKey } from './signing-key.ts';
 
 /** Audience of bind tokens, distinct from the login audience so neither passes for the other. */
 export const BIND_TOKEN_AUDIENCE = 'weibo-auth:bind';
-export const BIND_TOKEN_TYPE = 'weibo-bind+jwt';
+const BIND_TOKEN_TYPE = 'weibo-bind+jwt';
 const LOGIN_TOKEN_TYPE = 'JWT';
 
 const WEIBO_UID = /^\d{1,20}$/;
