@@ -39,29 +39,23 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const read = environmentReader(env);
   const production = env.NODE_ENV === 'production';
-  const weiboCredentials = ['WEIBO_CLIENT_ID', 'WEIBO_CLIENT_SECRET', 'WEIBO_REDIRECT_URI'];
-  const anyWeibo = weiboCredentials.some((name) => env[name]);
-  const weibo: WeiboConfig | undefined =
-    anyWeibo || production
-      ? {
-          clientId: read.required('WEIBO_CLIENT_ID'),
-          clientSecret: read.required('WEIBO_CLIENT_SECRET'),
-          redirectUri: read.url('WEIBO_REDIRECT_URI', undefined),
-          scope: read.text('WEIBO_SCOPE', ''),
-          apiBaseUrl: read.url('WEIBO_API_BASE_URL', 'https://api.weibo.com'),
-          mobileAuthorizeUrl: read.url(
-            'WEIBO_MOBILE_AUTHORIZE_URL',
-            'https://open.weibo.cn/oauth2/authorize',
-          ),
-          timeoutMs: read.integer('WEIBO_TIMEOUT_MS', 5000, 1, 120_000),
-        }
-      : undefined;
+  const weibo = readWeibo(read, env, production);
+  const databaseUrl = read.optionalUrl('DATABASE_URL');
+  const sandboxAsked = read.boolean('WEIBO_SANDBOX', false);
+  if (!weibo && databaseUrl && !sandboxAsked) {
+    read.problems.push(
+      'DATABASE_URL is set but WEIBO_CLIENT_ID, WEIBO_CLIENT_SECRET and WEIBO_REDIRECT_URI are not: ' +
+        'set them, or WEIBO_SANDBOX=true to allow make-believe sandbox logins on this database',
+    );
+  }
+  if (production && sandboxAsked)
+    read.problems.push('WEIBO_SANDBOX is never allowed in production');
   const config: Config = {
     production,
     dataDir: path.resolve('.data'),
     port: read.integer('PORT', 8000, 0, 65_535),
     host: read.text('HOST', '127.0.0.1'),
-    databaseUrl: read.optionalUrl('DATABASE_URL'),
+    databaseUrl,
     redisUrl: read.optionalUrl('REDIS_URL'),
     weibo,
     jwt: {
@@ -72,8 +66,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       audience: read.text('JWT_AUDIENCE', 'weibo-auth'),
       ttlSeconds: read.integer('JWT_TTL_SECONDS', 3600, 60, 86_400 * 30),
     },
-    stateTtlSeconds: read.integer('STATE_TTL_SECONDS', 600, 30, 86_400),
-    bindTokenTtlSeconds: read.integer('BIND_TOKEN_TTL_SECONDS', 900, 30, 86_400),
+    stateTtlSeconds: read.integer('STATE_TTL_SECONDS', 600, 1, 86_400),
+    bindTokenTtlSeconds: read.integer('BIND_TOKEN_TTL_SECONDS', 900, 1, 86_400),
     cookieSecure: read.boolean('COOKIE_SECURE', production),
     rateLimitPerMinute: read.integer('RATE_LIMIT_PER_MINUTE', 300, 0, 1_000_000),
     bindRateLimitPerHour: read.integer('BIND_RATE_LIMIT_PER_HOUR', 60, 0, 1_000_000),
@@ -97,3 +91,30 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
 }
+
+/**
+ * The registered Weibo app: all three credentials, or none at all outside production (then
+ * the sandbox serves). A partial set is refused, naming what is missing.
+ */
+function readWeibo(
+  read: ReturnType<typeof environmentReader>,
+  env: NodeJS.ProcessEnv,
+  production: boolean,
+): WeiboConfig | undefined {
+  const anySet = WEIBO_CREDENTIALS.some((name) => env[name]?.trim());
+  if (!anySet && !production) return undefined;
+  return {
+    clientId: read.required('WEIBO_CLIENT_ID'),
+    clientSecret: read.required('WEIBO_CLIENT_SECRET'),
+    redirectUri: read.url('WEIBO_REDIRECT_URI', undefined),
+    scope: read.text('WEIBO_SCOPE', ''),
+    apiBaseUrl: read.url('WEIBO_API_BASE_URL', 'https://api.weibo.com'),
+    mobileAuthorizeUrl: read.url(
+      'WEIBO_MOBILE_AUTHORIZE_URL',
+      'https://open.weibo.cn/oauth2/authorize',
+    ),
+    timeoutMs: read.integer('WEIBO_TIMEOUT_MS', 5000, 1, 120_000),
+  };
+}
+
+const WEIBO_CREDENTIALS = ['WEIBO_CLIENT_ID', 'WEIBO_CLIENT_SECRET', 'WEIBO_REDIRECT_URI'];

@@ -92,9 +92,9 @@ describe('loadConfig', () => {
       }),
     ).toEqual([
       'WEIBO_API_BASE_URL must be an http(s) URL',
-      'PORT must be a whole number from 0 to 65535',
       'DATABASE_URL must be a URL',
-      'STATE_TTL_SECONDS must be a whole number from 30 to 86400',
+      'PORT must be a whole number from 0 to 65535',
+      'STATE_TTL_SECONDS must be a whole number from 1 to 86400',
       'COOKIE_SECURE must be true or false',
       'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
     ]);
@@ -114,6 +114,43 @@ describe('loadConfig', () => {
       rateLimitPerMinute: 0,
       trustProxy: true,
       outboxRelay: false,
+    });
+  });
+
+  it('accepts lifetimes of whole seconds from 1, as tests use', () => {
+    const config = loadConfig({ STATE_TTL_SECONDS: '2', BIND_TOKEN_TTL_SECONDS: '1' });
+    expect(config).toMatchObject({ stateTtlSeconds: 2, bindTokenTtlSeconds: 1 });
+    expect(problemsOf({ STATE_TTL_SECONDS: '0', BIND_TOKEN_TTL_SECONDS: '1.5' })).toEqual([
+      'STATE_TTL_SECONDS must be a whole number from 1 to 86400',
+      'BIND_TOKEN_TTL_SECONDS must be a whole number from 1 to 86400',
+    ]);
+  });
+
+  describe('the sandbox Weibo', () => {
+    const DATABASE_URL = 'postgres://db.internal/weibo_auth';
+
+    it('is refused with a real DATABASE_URL and no Weibo credentials, in one line', () => {
+      expect(problemsOf({ DATABASE_URL })).toEqual([
+        'DATABASE_URL is set but WEIBO_CLIENT_ID, WEIBO_CLIENT_SECRET and WEIBO_REDIRECT_URI are not: ' +
+          'set them, or WEIBO_SANDBOX=true to allow make-believe sandbox logins on this database',
+      ]);
+    });
+
+    it('runs on a real DATABASE_URL only when WEIBO_SANDBOX=true says so', () => {
+      expect(loadConfig({ DATABASE_URL, WEIBO_SANDBOX: 'true' })).toMatchObject({
+        databaseUrl: DATABASE_URL,
+        weibo: undefined,
+      });
+    });
+
+    it('is never allowed in production, even when asked for', () => {
+      expect(problemsOf({ NODE_ENV: 'production', WEIBO_SANDBOX: 'true' })).toContain(
+        'WEIBO_SANDBOX is never allowed in production',
+      );
+    });
+
+    it('is not used when the Weibo credentials are set, whatever DATABASE_URL says', () => {
+      expect(loadConfig({ DATABASE_URL, ...WEIBO }).weibo?.clientId).toBe('id');
     });
   });
 });
