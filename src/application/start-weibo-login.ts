@@ -1,4 +1,4 @@
-import { InvalidReturnTo } from '../domain/errors.ts';
+import { parseReturnTo } from '../domain/return-to.ts';
 import { bindingHash, isWellFormedSecret, newSecret } from './browser-binding.ts';
 import type { Display, OAuthProvider, StateStore } from './ports.ts';
 
@@ -42,16 +42,4 @@ export class StartWeiboLogin {
     });
     return { oauthUrl, browserSecret };
   }
-}
-
-// A single leading slash keeps the redirect on this site: "//host" and "/\host" leave it.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
-const UNSAFE_RETURN_TO = /^\/[/\\]|\\|[\u0000-\u001f\u007f]/;
-
-export function parseReturnTo(value: string | undefined): string {
-  if (value === undefined) return '/';
-  if (!value.startsWith('/') || value.length > 2048 || UNSAFE_RETURN_TO.test(value)) {
-    throw new InvalidReturnTo();
-  }
-  return value;
 }

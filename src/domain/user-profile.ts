@@ -18,7 +18,8 @@ export interface Registration {
 }
 
 const USERNAME = /^[A-Za-z0-9_]{3,32}$/;
-const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
+// No space, control or invisible format character (\p{Cf}: zero-width, bidi) anywhere.
+const EMAIL = /^[^\s\p{Cc}\p{Cf}@]+@[^\s\p{Cc}\p{Cf}@.]+(\.[^\s\p{Cc}\p{Cf}@.]+)+$/u;
 const E164 = /^\+[0-9]{8,15}$/;
 const MAINLAND_MOBILE = /^1[3-9][0-9]{9}$/;
 

@@ -49,7 +49,14 @@ describe('email', () => {
     '@example.com',
     'a@example.',
     `${'a'.repeat(250)}@x.cn`,
-  ])('refuses %s', (email) => {
+    'a\u0000b@example.com',
+    'a@exam\u0000ple.com',
+    'a\u0007@example.com',
+    'a\u007f@example.com',
+    'a\u0085@example.com',
+    'a\u200b@example.com',
+    'a@example.com\u202e',
+  ])('refuses %j', (email) => {
     expect(() => parseEmail(email)).toThrow(InvalidEmail);
   });
 });
