@@ -24,7 +24,7 @@ export class KyselyUserRepository implements UserRepository {
           .execute(),
       );
     } catch (error) {
-      if (isUniqueViolation(error, 'users_username_lower_key')) throw new UsernameTaken();
+      if (isUniqueViolation(error, 'users_username_ascii_lower_key')) throw new UsernameTaken();
       throw error;
     }
   }
