@@ -1,4 +1,6 @@
 import net from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type WeiboClientOptions,
@@ -13,6 +15,8 @@ const APP = {
   redirectUri: 'https://shop.example/callback?from=weibo',
 };
 const NOW = new Date('2026-01-02T03:04:05.000Z');
+const MiB = 1_048_576;
+const TEN_YEARS = 10 * 365 * 24 * 60 * 60;
 const clock = { now: () => NOW };
 const weibo = createFakeWeibo(APP);
 let options: WeiboClientOptions;
@@ -31,6 +35,30 @@ function rejectionOf(promise: Promise<unknown>): Promise<Error> {
     () => Promise.reject(new Error('expected a rejection')),
     (e: Error) => e,
   );
+}
+
+// A garbage collection before measuring, lest the previous test's garbage blur the baseline.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
+/** How `work` settled, how long it took and how far heap + ArrayBuffer memory rose meanwhile. */
+async function watch(work: () => Promise<unknown>) {
+  const used = () => {
+    const { heapUsed, arrayBuffers } = process.memoryUsage();
+    return heapUsed + arrayBuffers;
+  };
+  collectGarbage();
+  const before = used();
+  let peak = before;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, used());
+  }, 1);
+  const started = performance.now();
+  const [outcome] = await Promise.allSettled([work()]);
+  const ms = performance.now() - started;
+  clearInterval(sampler);
+  peak = Math.max(peak, used());
+  return { outcome, ms, grownMiB: (peak - before) / MiB };
 }
 
 function closedPort(): Promise<number> {
@@ -153,6 +181,13 @@ describe('exchangeCode', () => {
     expect(performance.now() - started).toBeLessThan(1000);
   });
 
+  it('counts the timeout until the whole answer is read', async () => {
+    weibo.failNext('slowBody', { delayMs: 50 });
+    const started = performance.now();
+    await expect(grantFor({ uid: '42' })).rejects.toThrow(OAuthProviderUnavailable);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
   it('reports a refused connection as OAuthProviderUnavailable', async () => {
     const down = client({ apiBaseUrl: `http://127.0.0.1:${await closedPort()}` });
     await expect(down.exchangeCode('abc')).rejects.toThrow(OAuthProviderUnavailable);
@@ -164,7 +199,11 @@ describe('exchangeCode', () => {
     weibo.failNext('error200');
     weibo.failNext('http500');
     weibo.failNext('slow');
+    weibo.failNext('slowBody', { delayMs: 50 });
+    weibo.failNext('bigBody', { bytes: MiB + 1 });
     const errors = [
+      await rejectionOf(client().exchangeCode(code)),
+      await rejectionOf(client().exchangeCode(code)),
       await rejectionOf(client().exchangeCode(code)),
       await rejectionOf(client().exchangeCode(code)),
       await rejectionOf(client().exchangeCode(code)),
@@ -178,6 +217,91 @@ describe('exchangeCode', () => {
       expect(message).not.toContain(APP.clientSecret);
       expect(message).not.toContain('wrong-secret-77');
     }
+  });
+});
+
+describe('exchangeCode given an absurd expires_in', () => {
+  it.each([
+    ['astronomically large', 9007199254740991],
+    ['a second over ten years', TEN_YEARS + 1],
+    ['negative', -1],
+    ['zero', 0],
+    ['fractional', 1.5],
+    ['missing', undefined],
+    ['null', null],
+    ['a word', 'forever'],
+    ['a huge string of digits', '9007199254740991'],
+    ['a string in exponent notation', '1e3'],
+    ['a boolean', true],
+  ])('reports one that is %s (%j) as OAuthProviderUnavailable', async (_case, expiresIn) => {
+    weibo.failNext('absurdExpiry', { expiresIn });
+    await expect(grantFor({ uid: '42' })).rejects.toThrow(OAuthProviderUnavailable);
+  });
+
+  it.each([
+    ['Weibo’s usual', 157679999, 157679999],
+    ['sent as a string of digits', '157679999', 157679999],
+    ['of exactly ten years', TEN_YEARS, TEN_YEARS],
+    ['of one second', 1, 1],
+  ])('accepts one %s (%j)', async (_case, expiresIn, seconds) => {
+    weibo.failNext('absurdExpiry', { expiresIn });
+    const grant = await grantFor({ uid: '42' });
+    expect(grant.expiresAt).toEqual(new Date(NOW.getTime() + seconds * 1000));
+  });
+});
+
+describe('answers longer than 1 MiB', () => {
+  const patient = () => client({ timeoutMs: 15_000 });
+
+  it('refuses a 200 MB token answer at once, holding little of it', {
+    timeout: 30_000,
+  }, async () => {
+    weibo.failNext('bigBody');
+    const code = weibo.issueCode({ uid: '42' });
+    const { outcome, ms, grownMiB } = await watch(() => patient().exchangeCode(code));
+    expect(outcome).toMatchObject({
+      status: 'rejected',
+      reason: expect.any(OAuthProviderUnavailable),
+    });
+    expect(ms).toBeLessThan(2000);
+    expect(grownMiB).toBeLessThan(50);
+  });
+
+  it('refuses a token answer announcing more than 1 MiB in its Content-Length', async () => {
+    weibo.failNext('bigBody', { announced: true });
+    const code = weibo.issueCode({ uid: '42' });
+    await expect(patient().exchangeCode(code)).rejects.toThrow(/more than 1048576 bytes/);
+  });
+
+  it('refuses a valid token answer of 1 MiB and one byte', async () => {
+    weibo.failNext('bigBody', { bytes: MiB + 1 });
+    const error = await rejectionOf(grantFor({ uid: '42' }));
+    expect(error).toBeInstanceOf(OAuthProviderUnavailable);
+    expect(error.message).toBe('Weibo answered more than 1048576 bytes (/oauth2/access_token)');
+  });
+
+  it('accepts a valid token answer of exactly 1 MiB', async () => {
+    weibo.failNext('bigBody', { bytes: MiB });
+    await expect(grantFor({ uid: '42' })).resolves.toMatchObject({ uid: '42' });
+  });
+
+  it('gives no profile for a 200 MB users/show answer, holding little of it', {
+    timeout: 30_000,
+  }, async () => {
+    const grant = await grantFor({ uid: '42', screenName: 'ming' });
+    weibo.failNext('profileBigBody');
+    const { outcome, ms, grownMiB } = await watch(() => patient().fetchProfile(grant));
+    expect(outcome).toEqual({ status: 'fulfilled', value: null });
+    expect(ms).toBeLessThan(2000);
+    expect(grownMiB).toBeLessThan(50);
+  });
+
+  it('gives no profile for a users/show answer of 1 MiB and one byte, but reads one of 1 MiB', async () => {
+    const grant = await grantFor({ uid: '42', screenName: 'ming' });
+    weibo.failNext('profileBigBody', { bytes: MiB + 1 });
+    await expect(client().fetchProfile(grant)).resolves.toBeNull();
+    weibo.failNext('profileBigBody', { bytes: MiB });
+    await expect(client().fetchProfile(grant)).resolves.toEqual({ screenName: 'ming' });
   });
 });
 

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serve } from '@hono/node-server';
-import { type Context, Hono } from 'hono';
+import { type Context, Hono, type Next } from 'hono';
 import type { SandboxUser } from '../../src/adapters/weibo/sandbox/sandbox-page.ts';
 import {
   createWeiboSandbox,
@@ -11,14 +11,33 @@ import {
 
 export type FakeWeiboUser = SandboxUser;
 
-/** How the next call to access_token (or, for profile*, to users/show) misbehaves. */
+/**
+ * How the next call to access_token (or, for profile*, to users/show) misbehaves:
+ * - absurdExpiry: the real token answer with `expires_in` set to `expiresIn` (left out when
+ *   that is undefined);
+ * - bigBody, profileBigBody: the real answer preceded by as many spaces as make it `bytes` long
+ *   (200 MB by default), still valid JSON, generated as it is sent, without Content-Length unless
+ *   `announced`;
+ * - slowBody: the headers at once, then the real answer one byte every `delayMs`.
+ */
 export type WeiboFault =
   | 'http500'
   | 'html400'
   | 'error200'
   | 'slow'
+  | 'absurdExpiry'
+  | 'bigBody'
+  | 'slowBody'
   | 'profileDown'
-  | 'profileSlow';
+  | 'profileSlow'
+  | 'profileBigBody';
+
+export interface WeiboFaultOptions {
+  delayMs?: number;
+  expiresIn?: unknown;
+  bytes?: number;
+  announced?: boolean;
+}
 
 export interface WeiboCall {
   method: string;
@@ -27,7 +46,7 @@ export interface WeiboCall {
   form: Record<string, string>;
 }
 
-type Fault = { kind: WeiboFault; delayMs: number };
+type Fault = { kind: WeiboFault; delayMs: number; bytes: number } & WeiboFaultOptions;
 
 /**
  * The sandbox Weibo on a port of its own, with the calls it received recorded and faults
@@ -50,14 +69,8 @@ export function createFakeWeibo(client: SandboxClient) {
     calls.push({ method: c.req.method, path: c.req.path, query: c.req.query(), form });
     await next();
   });
-  app.use(
-    '/oauth2/access_token',
-    async (c, next) => (await applyFault(c, faults.token.shift())) ?? next(),
-  );
-  app.use(
-    '/2/users/show.json',
-    async (c, next) => (await applyFault(c, faults.profile.shift())) ?? next(),
-  );
+  app.use('/oauth2/access_token', (c, next) => applyFault(c, next, faults.token.shift()));
+  app.use('/2/users/show.json', (c, next) => applyFault(c, next, faults.profile.shift()));
   app.route('/', sandbox.app);
 
   return {
@@ -68,8 +81,13 @@ export function createFakeWeibo(client: SandboxClient) {
      * Makes the next call of the fault's endpoint misbehave; later calls answer well again. A slow
      * call still answers (and uses up its code) after delayMs.
      */
-    failNext(kind: WeiboFault, options: { delayMs?: number } = {}) {
-      const fault = { kind, delayMs: options.delayMs ?? 1000 };
+    failNext(kind: WeiboFault, options: WeiboFaultOptions = {}) {
+      const fault = {
+        ...options,
+        kind,
+        delayMs: options.delayMs ?? 1000,
+        bytes: options.bytes ?? 2e8,
+      };
       (kind.startsWith('profile') ? faults.profile : faults.token).push(fault);
     },
     /** Forgets recorded calls and pending faults; issued codes and tokens stay valid. */
@@ -103,11 +121,13 @@ export function createFakeWeibo(client: SandboxClient) {
 
 export type FakeWeibo = ReturnType<typeof createFakeWeibo>;
 
-/** Answers in place of the endpoint, or returns undefined to let it answer (after a delay). */
-async function applyFault(c: Context, fault: Fault | undefined): Promise<Response | undefined> {
+/** Answers in place of the endpoint, or lets it answer (after a delay, or then mangled). */
+async function applyFault(
+  c: Context,
+  next: Next,
+  fault: Fault | undefined,
+): Promise<Response | undefined> {
   switch (fault?.kind) {
-    case undefined:
-      return undefined;
     case 'http500':
     case 'profileDown':
       return c.html('<html><body><h1>500 Internal Server Error</h1></body></html>', 500);
@@ -118,6 +138,57 @@ async function applyFault(c: Context, fault: Fault | undefined): Promise<Respons
     case 'slow':
     case 'profileSlow':
       await sleep(fault.delayMs);
-      return undefined;
   }
+  await next();
+  switch (fault?.kind) {
+    case 'absurdExpiry': {
+      const answer = (await c.res.json()) as object;
+      replaceAnswer(c, JSON.stringify({ ...answer, expires_in: fault.expiresIn }));
+      break;
+    }
+    case 'bigBody':
+    case 'profileBigBody': {
+      const answer = await c.res.text();
+      const padding = fault.bytes - Buffer.byteLength(answer);
+      replaceAnswer(c, streamed(padding, answer), fault.announced ? fault.bytes : undefined);
+      break;
+    }
+    case 'slowBody':
+      replaceAnswer(c, streamed(0, await c.res.text(), fault.delayMs));
+  }
+  return undefined;
+}
+
+/** Sends `body` with the status of the endpoint's answer, as text/plain like Weibo. */
+function replaceAnswer(c: Context, body: string | ReadableStream<Uint8Array>, length?: number) {
+  const headers = new Headers({ 'content-type': 'text/plain;charset=UTF-8' });
+  if (length !== undefined) headers.set('content-length', String(length));
+  const status = c.res.status;
+  // Forgets the endpoint's answer first, or its headers (Content-Length...) would be copied over.
+  c.res = undefined;
+  c.res = new Response(body, { status, headers });
+}
+
+/**
+ * `spaces` spaces then `text`, produced only as fast as the client reads (or one byte every
+ * `byteDelayMs`), so that not even the test process holds the whole body.
+ */
+function streamed(spaces: number, text: string, byteDelayMs = 0): ReadableStream<Uint8Array> {
+  const blank = new Uint8Array(64 * 1024).fill(0x20);
+  const tail = new TextEncoder().encode(text);
+  const padding = Math.max(0, spaces);
+  let sent = 0;
+  return new ReadableStream({
+    async pull(controller) {
+      if (byteDelayMs > 0) await sleep(byteDelayMs);
+      const size = byteDelayMs > 0 ? 1 : blank.byteLength;
+      const chunk =
+        sent < padding
+          ? blank.subarray(0, Math.min(size, padding - sent))
+          : tail.subarray(sent - padding, sent - padding + size);
+      if (chunk.byteLength === 0) return controller.close();
+      controller.enqueue(chunk);
+      sent += chunk.byteLength;
+    },
+  });
 }

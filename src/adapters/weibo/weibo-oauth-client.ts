@@ -2,6 +2,7 @@ import { ofetch } from 'ofetch';
 import { OAuthCodeRejected, OAuthProviderUnavailable } from '../../application/errors.ts';
 import type { AuthorizationRequest, Clock, OAuthProvider } from '../../application/ports.ts';
 import type { WeiboGrant, WeiboProfile } from '../../domain/weibo-account.ts';
+import { BodyTooLarge, MAX_WEIBO_BODY_BYTES, readBoundedText } from './bounded-body.ts';
 
 export interface WeiboClientOptions {
   clientId: string;
@@ -17,6 +18,11 @@ type Json = Record<string, unknown>;
 
 const UID = /^[0-9]{1,20}$/;
 const ACCESS_TOKEN = /^[\x21-\x7e]{1,512}$/;
+/**
+ * Weibo grants at most 5 years (157679999 s). A longer claim is a broken or hostile answer, and
+ * an unbounded one would overflow the expiry Date; 10 years leaves room without allowing either.
+ */
+const MAX_EXPIRES_IN_SECONDS = 10 * 365 * 24 * 60 * 60;
 
 /** The real Weibo OAuth 2 API (api.weibo.com), which sends its JSON as text/plain. */
 export class WeiboOAuthClient implements OAuthProvider {
@@ -62,7 +68,8 @@ export class WeiboOAuthClient implements OAuthProvider {
     }
     const grant = status < 300 && isJsonObject(json) ? this.toGrant(json) : null;
     if (grant === null) {
-      const problem = json === undefined ? 'a body that is not JSON' : 'no usable access_token/uid';
+      const problem =
+        json === undefined ? 'a body that is not JSON' : 'no usable access_token/uid/expires_in';
       throw new OAuthProviderUnavailable(`Weibo answered HTTP ${status} with ${problem}`, {
         cause: new Error(`HTTP ${status}`),
       });
@@ -81,20 +88,19 @@ export class WeiboOAuthClient implements OAuthProvider {
   }
 
   private toGrant(json: Json): WeiboGrant | null {
-    const { access_token: accessToken, expires_in: expiresIn } = json;
+    const { access_token: accessToken } = json;
     const uid =
       typeof json.uid === 'number' && Number.isSafeInteger(json.uid) ? `${json.uid}` : json.uid;
     if (typeof uid !== 'string' || !UID.test(uid)) return null;
     if (typeof accessToken !== 'string' || !ACCESS_TOKEN.test(accessToken)) return null;
-    const expires =
-      typeof expiresIn === 'number' && Number.isSafeInteger(expiresIn) && expiresIn > 0;
-    const expiresAt = expires ? new Date(this.clock.now().getTime() + expiresIn * 1000) : null;
-    return { uid, accessToken, expiresAt };
+    const expiresIn = toSeconds(json.expires_in);
+    if (expiresIn === null) return null;
+    return { uid, accessToken, expiresAt: new Date(this.clock.now().getTime() + expiresIn * 1000) };
   }
 
   /**
    * Resolves any HTTP status with the body parsed as JSON (undefined when it is not JSON);
-   * throws OAuthProviderUnavailable when no answer arrives in time.
+   * throws OAuthProviderUnavailable when no whole answer of at most 1 MiB arrives in time.
    */
   private async send(
     path: string,
@@ -107,22 +113,27 @@ export class WeiboOAuthClient implements OAuthProvider {
         method: request.form ? 'POST' : 'GET',
         body: request.form,
         headers: { accept: 'application/json' },
-        responseType: 'text',
+        // Read by hand below, so that a huge answer is cut off instead of buffered.
+        responseType: 'stream',
         ignoreResponseError: true,
         retry: 0,
         // A redirect would re-send the client secret to wherever Weibo points.
         redirect: 'error',
-        // A signal rather than ofetch's `timeout`, which stops counting once headers arrive.
+        // A signal rather than ofetch's `timeout`, which stops counting once headers arrive:
+        // aborting it also fails the body read.
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
-      return { status: response.status, json: parseJson(response._data) };
+      const text = await readBoundedText(response, MAX_WEIBO_BODY_BYTES);
+      return { status: response.status, json: parseJson(text) };
     } catch (error) {
       // ofetch's own error holds the request options, client secret included: keep its cause.
       const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
-      const timedOut = cause instanceof Error && cause.name === 'TimeoutError';
-      const reason = timedOut
-        ? `did not answer within ${this.options.timeoutMs} ms`
-        : 'is unreachable';
+      const reason =
+        cause instanceof BodyTooLarge
+          ? `answered ${cause.message}`
+          : cause instanceof Error && cause.name === 'TimeoutError'
+            ? `did not answer within ${this.options.timeoutMs} ms`
+            : 'is unreachable';
       throw new OAuthProviderUnavailable(`Weibo ${reason} (${path})`, { cause });
     }
   }
@@ -148,9 +159,16 @@ function isWebUrl(value: unknown): value is string {
   return typeof value === 'string' && /^https?:\/\/[^\s]+$/i.test(value) && URL.canParse(value);
 }
 
-function parseJson(text: string | undefined): unknown {
+/** Whole seconds, as a number or (as Weibo sometimes sends) a string of digits, within bounds. */
+function toSeconds(value: unknown): number | null {
+  const seconds = typeof value === 'string' && /^[0-9]{1,10}$/.test(value) ? Number(value) : value;
+  const whole = typeof seconds === 'number' && Number.isInteger(seconds) && seconds > 0;
+  return whole && seconds <= MAX_EXPIRES_IN_SECONDS ? seconds : null;
+}
+
+function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text ?? '');
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
