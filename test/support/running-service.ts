@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/infrastructure/config.ts';
 import { type RunningService, startService } from '../../src/infrastructure/service.ts';
@@ -5,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from './database.ts';
 import { createFakeWeibo, type FakeWeibo } from './fake-weibo.ts';
 import { silentLogger } from './silent-logger.ts';
 
-const CLIENT = {
+export const CLIENT = {
   clientId: 'test-client',
   clientSecret: 'test-secret-do-not-leak',
   redirectUri: 'http://127.0.0.1/callback.html',
@@ -22,6 +23,7 @@ export interface ServiceUnderTest {
 /** The whole service on a real port, its Weibo a fake on another, its data in its own schema. */
 export async function startServiceUnderTest(
   env: NodeJS.ProcessEnv = {},
+  logger: Logger = silentLogger,
 ): Promise<ServiceUnderTest> {
   const weibo = createFakeWeibo(CLIENT);
   const weiboUrl = await weibo.start();
@@ -40,7 +42,7 @@ export async function startServiceUnderTest(
     OUTBOX_QUEUES: `${inject('runId')}-events`,
     ...env,
   });
-  const service = await startService(config, silentLogger);
+  const service = await startService(config, logger);
   return {
     service,
     weibo,
