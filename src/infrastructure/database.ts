@@ -55,7 +55,16 @@ function createDatabase(url: string, logger: Logger): Kysely<Database> {
     connectionTimeoutMillis: 3_000,
     idleTimeoutMillis: 30_000,
   });
-  pool.on('error', (error) => logger.warn({ err: error }, 'idle Postgres connection failed'));
+  // A client whose socket drops emits 'error'; with no listener that kills the process. The
+  // pool listens on idle clients only, so every client gets one of its own when it connects:
+  // a checked-out client's query fails too, and the pool discards the client on release.
+  pool.on('connect', (client) => {
+    client.on('error', (error) =>
+      logger.warn({ err: error }, 'Postgres connection lost; the pool will open a new one'),
+    );
+  });
+  // The pool's own report of an idle client failing: already logged by the client's listener.
+  pool.on('error', (error) => logger.debug({ err: error }, 'idle Postgres connection dropped'));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 

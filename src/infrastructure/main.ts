@@ -32,14 +32,27 @@ const running = await (command === 'relay' ? startRelayProcess : startService)(
   process.exit(1);
 });
 
+// npm forwards the signal it gets to its child, so a SIGTERM to `npm start`'s process group
+// reaches node twice; an orchestrator may repeat it too. The first one starts the shutdown;
+// the repeats are ignored (and said so once), never left to the default action, which would
+// end the process by signal and cut every request still in flight.
 let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, async () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
+let repeatLogged = false;
+const shutDown = async (signal: NodeJS.Signals) => {
+  if (stopping) {
+    if (!repeatLogged) logger.info({ signal }, 'already shutting down; signal ignored');
+    repeatLogged = true;
+    return;
+  }
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  try {
     await running.stop();
-    logger.info('stopped');
-    process.exit(0);
-  });
-}
+  } catch (error) {
+    logger.error({ err: error }, 'shutdown failed');
+    process.exit(1);
+  }
+  logger.info('stopped');
+  process.exit(0);
+};
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, shutDown);

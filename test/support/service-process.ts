@@ -9,26 +9,54 @@ const MAIN = path.join(ROOT, 'src/infrastructure/main.ts');
 // Resolved from the project, so the service may run in any working folder.
 const TSX = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 
+export interface ServiceProcess {
+  url: string;
+  process: ChildProcess;
+  /** Every line of stdout and stderr so far, and later ones as they come. */
+  logs: string[];
+}
+
 /** The service as its own process (`node main.ts` through tsx), as an operator runs it. */
 export async function spawnService(
   env: NodeJS.ProcessEnv,
   cwd = process.cwd(),
-): Promise<{ url: string; process: ChildProcess; logs: string[] }> {
+): Promise<ServiceProcess> {
   const child = spawn(process.execPath, ['--import', TSX, MAIN], {
     cwd,
     env: { PATH: process.env.PATH, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return served(child);
+}
+
+/**
+ * `npm start` in the project folder (its `prestart` builds into dist/ first), as the leader
+ * of a process group of its own: `process.kill(-child.pid, signal)` signals npm, its script's
+ * shell and node at once, as a terminal's Ctrl-C or a container runtime does.
+ */
+export async function spawnNpmStart(env: NodeJS.ProcessEnv): Promise<ServiceProcess> {
+  const child = spawn('npm', ['start'], {
+    cwd: ROOT,
+    detached: true,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return served(child);
+}
+
+/** Resolves once the service logs the URL it serves; rejects if it exits before. */
+async function served(child: ChildProcess): Promise<ServiceProcess> {
   const logs: string[] = [];
   const url = new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) =>
-      reject(new Error(`service exited with ${code}:\n${logs.join('\n')}`)),
+    child.once('exit', (code, signal) =>
+      reject(new Error(`service exited with ${code ?? signal}:\n${logs.join('\n')}`)),
     );
     for (const stream of [child.stdout, child.stderr]) {
+      if (!stream) continue;
       readline.createInterface({ input: stream }).on('line', (line) => {
         logs.push(line);
-        const served = /"url":"(http:[^"]+)"/.exec(line);
-        if (served?.[1] && line.includes('weibo-auth serving')) resolve(served[1]);
+        const url = /"url":"(http:[^"]+)"/.exec(line);
+        if (url?.[1] && line.includes('weibo-auth serving')) resolve(url[1]);
       });
     }
   });
@@ -39,4 +67,14 @@ export async function waitForExit(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
   const [code] = await once(child, 'exit');
   return code as number | null;
+}
+
+/** Whether a process is still there (a zombie not yet reaped counts as there). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

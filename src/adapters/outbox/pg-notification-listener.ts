@@ -19,26 +19,31 @@ export function listenForNotifications(
 
   const connect = async () => {
     const next = new pg.Client({ connectionString: url });
-    next.on('notification', onNotify);
-    next.on('error', (error) => {
-      logger.warn({ err: error }, 'outbox LISTEN connection lost; reconnecting');
+    // A client can fail more than once (a socket error, then its end) and fail while
+    // connecting: it is given up, and a reconnect scheduled, only the first time.
+    let lost = false;
+    const giveUp = (error: unknown, message: string) => {
+      if (lost) return;
+      lost = true;
+      if (client === next) client = undefined;
+      if (!closed) logger.warn({ err: error }, message);
       next.end().catch(() => {});
       scheduleReconnect();
-    });
+    };
+    // Always listened to: an 'error' with no listener would end the process.
+    next.on('error', (error) => giveUp(error, 'outbox LISTEN connection lost; reconnecting'));
+    next.on('notification', onNotify);
     try {
       await next.connect();
       await next.query(`LISTEN ${channel}`);
-      if (closed) return void next.end();
-      client = next;
-      onNotify();
     } catch (error) {
-      logger.warn({ err: error }, 'outbox LISTEN failed; polling until it reconnects');
-      next.end().catch(() => {});
-      scheduleReconnect();
+      return giveUp(error, 'outbox LISTEN failed; polling until it reconnects');
     }
+    if (closed || lost) return void next.end().catch(() => {});
+    client = next;
+    onNotify();
   };
   const scheduleReconnect = () => {
-    client = undefined;
     if (!closed && !retry) {
       retry = setTimeout(() => {
         retry = undefined;
