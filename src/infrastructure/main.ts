@@ -23,22 +23,15 @@ try {
 }
 
 const logger = createLogger(config.logLevel);
-const running = await (command === 'relay' ? startRelayProcess : startService)(
-  config,
-  logger,
-).catch((error: unknown) => {
-  if (error instanceof ConfigError) refuseToStart(error);
-  logger.fatal({ err: error }, 'start-up failed');
-  process.exit(1);
-});
 
 // npm forwards the signal it gets to its child, so a SIGTERM to `npm start`'s process group
-// reaches node twice; an orchestrator may repeat it too. The first one starts the shutdown;
-// the repeats are ignored (and said so once), never left to the default action, which would
-// end the process by signal and cut every request still in flight.
+// reaches node twice; an orchestrator may repeat it too. The first one starts the shutdown
+// (once start-up is done, if it comes earlier); the repeats are ignored (and said so once),
+// never left to the default action, which would cut every request still in flight.
+let running: { stop(): Promise<void> } | undefined;
 let stopping = false;
 let repeatLogged = false;
-const shutDown = async (signal: NodeJS.Signals) => {
+const onSignal = (signal: NodeJS.Signals) => {
   if (stopping) {
     if (!repeatLogged) logger.info({ signal }, 'already shutting down; signal ignored');
     repeatLogged = true;
@@ -46,13 +39,26 @@ const shutDown = async (signal: NodeJS.Signals) => {
   }
   stopping = true;
   logger.info({ signal }, 'shutting down');
+  if (running) void stopAndExit(running);
+};
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, onSignal);
+
+async function stopAndExit(service: { stop(): Promise<void> }): Promise<never> {
   try {
-    await running.stop();
+    await service.stop();
   } catch (error) {
     logger.error({ err: error }, 'shutdown failed');
     process.exit(1);
   }
   logger.info('stopped');
   process.exit(0);
-};
-for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, shutDown);
+}
+
+running = await (command === 'relay' ? startRelayProcess : startService)(config, logger).catch(
+  (error: unknown) => {
+    if (error instanceof ConfigError) refuseToStart(error);
+    logger.fatal({ err: error }, 'start-up failed');
+    process.exit(1);
+  },
+);
+if (stopping) await stopAndExit(running);

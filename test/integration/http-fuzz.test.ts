@@ -148,7 +148,8 @@ async function runCallbackFlow(flow: {
 }): Promise<Response> {
   const app = sut.service.app;
   const authorize = await app.request('/v1/users/weibo/authorization');
-  const state = new URL((await authorize.json()).oauth_url).searchParams.get('state') ?? '';
+  const { oauth_url } = (await authorize.json()) as { oauth_url: string };
+  const state = new URL(oauth_url).searchParams.get('state') ?? '';
   const cookie = authorize.headers.get('set-cookie')?.split(';')[0] ?? '';
   const code = flow.validCode ? sut.weibo.issueCode({ uid: freshUid() }) : flow.code;
   const headers = { ...flow.headers, ...(flow.keepCookie && { cookie }) };

@@ -1,8 +1,10 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   freshUid,
@@ -10,19 +12,32 @@ import {
   startServiceUnderTest,
 } from '../support/running-service.ts';
 
+const signingKeyPem = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const TSX = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 
-/** Runs `main.ts` with only these variables and returns how it ended and what it said. */
-async function runToExit(env: NodeJS.ProcessEnv) {
+/**
+ * Runs `main.ts` with only these variables and returns how it ended and what it said;
+ * `onLine` sees each chunk of output as it comes.
+ */
+async function runToExit(
+  env: NodeJS.ProcessEnv,
+  onOutput: (output: string, child: ChildProcess) => void = () => {},
+) {
   const child = spawn(process.execPath, ['--import', TSX, 'src/infrastructure/main.ts'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.on('data', (chunk) => {
+      output += chunk;
+      onOutput(output, child);
+    });
+  }
   const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
   const [code] = await once(child, 'exit');
   clearTimeout(timer);
@@ -47,6 +62,40 @@ describe('start-up refusals of a real process', () => {
       'weibo-auth: config: WEIBO_CLIENT_SECRET is required',
       'weibo-auth: config: WEIBO_REDIRECT_URI is required',
     ]);
+  });
+});
+
+describe('a SIGTERM during start-up', () => {
+  it('is kept until the service is up, then it stops cleanly and exits 0', async () => {
+    // An empty schema of its own, so that start-up has migrations to apply.
+    const schema = `startup_${Date.now().toString(36)}`;
+    const admin = new pg.Client({ connectionString: inject('databaseUrl') });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    const databaseUrl = new URL(inject('databaseUrl'));
+    databaseUrl.searchParams.set('options', `-c search_path=${schema}`);
+    let signalled = false;
+    const { code, output } = await runToExit(
+      {
+        DATABASE_URL: databaseUrl.toString(),
+        WEIBO_SANDBOX: 'true',
+        RATE_LIMIT_PER_MINUTE: '0',
+        JWT_PRIVATE_KEY: signingKeyPem,
+        TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+      },
+      (sofar, child) => {
+        // Mid start-up: migrations are being applied, nothing serves yet.
+        if (!signalled && sofar.includes('"migration"')) {
+          signalled = true;
+          child.kill('SIGTERM');
+        }
+      },
+    );
+    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    await admin.end();
+    expect(signalled).toBe(true);
+    expect(code).toBe(0);
+    expect(output).toContain('"msg":"stopped"');
   });
 });
 
