@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
+import { type Http2Bindings, type HttpBindings, serve } from '@hono/node-server';
 
 export interface RunningServer {
   url: string;
@@ -8,7 +8,20 @@ export interface RunningServer {
   close(deadlineMs?: number): Promise<void>;
 }
 
-type FetchHandler = (request: Request) => Response | Promise<Response>;
+/** `env` carries the node request and its socket, which Hono's `getConnInfo` reads. */
+type FetchHandler = (
+  request: Request,
+  env: HttpBindings | Http2Bindings,
+) => Response | Promise<Response>;
+
+/**
+ * How long a client may take, so a slow or idle one cannot hold a connection for minutes.
+ * Node checks the first two only every `connectionsCheckingInterval` (30 s by default).
+ */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
 
 export function listen(
   app: { fetch: FetchHandler },
@@ -16,9 +29,22 @@ export function listen(
   hostname: string,
 ): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port, hostname }, (info: AddressInfo) => {
-      resolve({ url: urlOf(info), close });
-    }) as Server;
+    const server = serve(
+      {
+        fetch: app.fetch,
+        port,
+        hostname,
+        serverOptions: {
+          headersTimeout: HEADERS_TIMEOUT_MS,
+          requestTimeout: REQUEST_TIMEOUT_MS,
+          keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+          connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
+        },
+      },
+      (info: AddressInfo) => {
+        resolve({ url: urlOf(info), close });
+      },
+    ) as Server;
     server.once('error', reject);
 
     function close(deadlineMs = 10_000): Promise<void> {

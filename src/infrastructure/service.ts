@@ -3,7 +3,7 @@ import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { demoRoutes } from '../adapters/http/demo-routes.ts';
 import { createWeiboSandbox } from '../adapters/weibo/sandbox/weibo-sandbox.ts';
-import { type Config, ConfigError, type WeiboConfig } from './config.ts';
+import type { Config, WeiboConfig } from './config.ts';
 import { buildContainer, TYPES } from './container.ts';
 import { migrateToLatest, type OpenDatabase, openDatabase } from './database.ts';
 import { listen, type RunningServer } from './http-server.ts';
@@ -22,7 +22,7 @@ const STARTING = { status: 503, body: { code: 10154, error: 'Service unavailable
 
 /** Opens the stores, applies migrations, wires the adapters, serves HTTP and relays events. */
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
-  if (config.production && !config.weibo) throw new ConfigError(['Weibo credentials are required']);
+  warnAboutShortLifetimes(config, logger);
   const keys = await loadKeys(config, logger);
   const database = await openDatabase(config.databaseUrl, config.dataDir, logger);
   const redis = config.redisUrl ? createRedis(config.redisUrl, logger) : null;
@@ -40,7 +40,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     // Listening first tells the sandbox Weibo its own URL, also on a port picked by the system.
     let app: Hono | undefined;
     server = await listen(
-      { fetch: (request) => app?.fetch(request) ?? Response.json(STARTING.body, STARTING) },
+      {
+        // The node server's bindings (its socket) travel on as `env`: the rate limiter needs them.
+        fetch: (request, env) =>
+          app ? app.fetch(request, env) : Response.json(STARTING.body, STARTING),
+      },
       config.port,
       config.host,
     );
@@ -64,6 +68,16 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+function warnAboutShortLifetimes(config: Config, logger: Logger) {
+  const lifetimes = {
+    STATE_TTL_SECONDS: config.stateTtlSeconds,
+    BIND_TOKEN_TTL_SECONDS: config.bindTokenTtlSeconds,
+  };
+  for (const [name, seconds] of Object.entries(lifetimes)) {
+    if (seconds < 60) logger.warn(`${name}=${seconds}: under a minute, too short for most people`);
   }
 }
 

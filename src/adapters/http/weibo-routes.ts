@@ -1,5 +1,4 @@
 import { Hono, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { getCookie, setCookie } from 'hono/cookie';
 import type { BindAccount } from '../../application/bind-account.ts';
 import type { CompleteWeiboLogin } from '../../application/complete-weibo-login.ts';
@@ -7,12 +6,8 @@ import { StateStoreUnavailable } from '../../application/errors.ts';
 import type { Display } from '../../application/ports.ts';
 import type { StartWeiboLogin } from '../../application/start-weibo-login.ts';
 import { errorResponse } from './error-mapping.ts';
-import {
-  createUserFailed,
-  invalidBody,
-  invalidQuery,
-  loginPageUnavailable,
-} from './http-errors.ts';
+import { createUserFailed, invalidQuery, loginPageUnavailable } from './http-errors.ts';
+import { readJsonObject } from './json-body.ts';
 
 export const WEIBO_BASE_PATH = '/v1/users/weibo';
 const BINDING_COOKIE = 'weibo_auth_binding';
@@ -81,17 +76,13 @@ export function weiboRoutes(deps: WeiboRoutesDeps) {
         ...(profile && { profile: { screen_name: profile.screenName, avatar: profile.avatar } }),
       });
     })
-    .post(
-      '/users',
-      bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => Promise.reject(invalidBody()) }),
-      async (c) => {
-        const body = parseJsonObject(await c.req.text());
-        const bound = await deps.bindAccount.execute(body).catch((error: unknown) => {
-          throw errorResponse(error) ? error : createUserFailed(error);
-        });
-        return c.json({ code: 200, username: bound.username, token: bound.token });
-      },
-    );
+    .post('/users', async (c) => {
+      const body = await readJsonObject(c, MAX_BODY_BYTES);
+      const bound = await deps.bindAccount.execute(body).catch((error: unknown) => {
+        throw errorResponse(error) ? error : createUserFailed(error);
+      });
+      return c.json({ code: 200, username: bound.username, token: bound.token });
+    });
 }
 
 const singleValuedQuery: MiddlewareHandler = async (c, next) => {
@@ -100,13 +91,3 @@ const singleValuedQuery: MiddlewareHandler = async (c, next) => {
   }
   await next();
 };
-
-function parseJsonObject(text: string): Record<string, unknown> {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
-      return parsed as Record<string, unknown>;
-    }
-  } catch {}
-  throw invalidBody();
-}
