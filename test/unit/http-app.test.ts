@@ -23,6 +23,7 @@ function appWith(
     unitOfWork?: UnitOfWork;
     oauth?: FakeOAuthProvider;
     perMinute?: number;
+    trustProxy?: boolean;
   } = {},
 ) {
   const clock = new FakeClock();
@@ -54,7 +55,11 @@ function appWith(
     corsOrigins: ['https://shop.example'],
     jwks: () => ({ keys: [] }),
     readiness: [{ name: 'redis', check: () => Promise.reject(new Error('down')) }],
-    rateLimit: { limiter, perMinute: overrides.perMinute ?? 0, trustProxy: true },
+    rateLimit: {
+      limiter,
+      perMinute: overrides.perMinute ?? 0,
+      trustProxy: overrides.trustProxy ?? true,
+    },
     mounts: [],
   });
 }
@@ -158,4 +163,62 @@ describe('HTTP app', () => {
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await app.request(path, from('203.0.113.2'))).status).toBe(200);
   });
+
+  it('counts IPv6 clients by their /64 and IPv4-mapped ones as IPv4', async () => {
+    const app = appWith({ perMinute: 2, trustProxy: false });
+    const path = '/v1/users/weibo/authorization';
+    const socket = (remoteAddress: string) => ({ incoming: { socket: { remoteAddress } } });
+    expect((await app.request(path, {}, socket('2001:db8:1:2::1'))).status).toBe(200);
+    expect((await app.request(path, {}, socket('2001:db8:1:2:ffff:ffff:ffff:9'))).status).toBe(200);
+    expect((await app.request(path, {}, socket('2001:0db8:0001:0002::abcd'))).status).toBe(429);
+    expect((await app.request(path, {}, socket('2001:db8:1:3::1'))).status).toBe(200);
+    expect((await app.request(path, {}, socket('::ffff:192.0.2.7'))).status).toBe(200);
+    expect((await app.request(path, {}, socket('192.0.2.7'))).status).toBe(200);
+    expect((await app.request(path, {}, socket('::ffff:192.0.2.7'))).status).toBe(429);
+  });
+
+  it('counts a request without X-Forwarded-For by its socket, also behind a trusted proxy', async () => {
+    const app = appWith({ perMinute: 1, trustProxy: true });
+    const path = '/v1/users/weibo/authorization';
+    const socket = (remoteAddress: string) => ({ incoming: { socket: { remoteAddress } } });
+    expect((await app.request(path, {}, socket('198.51.100.1'))).status).toBe(200);
+    expect((await app.request(path, {}, socket('198.51.100.2'))).status).toBe(200);
+    expect((await app.request(path, {}, socket('198.51.100.1'))).status).toBe(429);
+  });
+
+  it('ignores X-Forwarded-For unless the proxy is trusted', async () => {
+    const app = appWith({ perMinute: 1, trustProxy: false });
+    const path = '/v1/users/weibo/authorization';
+    const spoofed = (ip: string) => ({ headers: { 'x-forwarded-for': ip } });
+    const socket = { incoming: { socket: { remoteAddress: '198.51.100.1' } } };
+    expect((await app.request(path, spoofed('203.0.113.1'), socket)).status).toBe(200);
+    expect((await app.request(path, spoofed('203.0.113.2'), socket)).status).toBe(429);
+  });
+
+  it('marks every API answer Cache-Control: no-store, errors included', async () => {
+    const app = appWith();
+    const answers = [
+      await app.request('/v1/users/weibo/authorization'),
+      await app.request('/v1/users/weibo/authorization?display=tv'),
+      await app.request('/v1/users/weibo/users?code=c&state=unknown'),
+      await app.request('/v1/users/weibo/users', post(bindForm)),
+    ];
+    expect(answers.map((answer) => answer.status)).toEqual([200, 400, 403, 401]);
+    for (const answer of answers) {
+      expect(answer.headers.get('cache-control')).toBe('no-store');
+      expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(answer.headers.get('referrer-policy')).toBe('no-referrer');
+    }
+  });
+
+  it.each(['/.//evil.com', '/..//evil.com', '/%2e//evil.com', '/a\u0085', '/a\u202eb'])(
+    'answers 400 10100 for return_to %j',
+    async (returnTo) => {
+      const response = await appWith().request(
+        `/v1/users/weibo/authorization?return_to=${encodeURIComponent(returnTo)}`,
+      );
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ code: 10100, error: 'Invalid parameters' });
+    },
+  );
 });

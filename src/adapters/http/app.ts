@@ -39,6 +39,11 @@ export function createApp(deps: AppDeps) {
     );
   });
   app.use(secureHeaders());
+  // API answers carry tokens, bind tokens, cookies or personal data: no cache may keep them.
+  app.use('/v1/*', async (c, next) => {
+    await next();
+    c.header('Cache-Control', 'no-store');
+  });
   if (deps.corsOrigins.length > 0) {
     app.use(`${WEIBO_BASE_PATH}/*`, cors({ origin: deps.corsOrigins, credentials: true }));
   }
