@@ -88,6 +88,13 @@ export interface TokenIssuer {
   verifyBindToken(token: string): Promise<string>;
 }
 
+/** Encrypts secrets kept at rest (Weibo tokens); `context` binds a ciphertext to its row. */
+export interface TokenCipher {
+  encrypt(plaintext: string, context: string): string;
+  /** Throws when the ciphertext was altered or belongs to another context. */
+  decrypt(ciphertext: string, context: string): string;
+}
+
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
   verify(hash: string, password: string): Promise<boolean>;

@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Repositories, UnitOfWork } from '../../application/ports.ts';
-import type { AesGcmTokenCipher } from '../security/aes-gcm-token-cipher.ts';
+import type { Repositories, TokenCipher, UnitOfWork } from '../../application/ports.ts';
 import { guarded } from './database-errors.ts';
 import { KyselyOutbox } from './kysely-outbox.ts';
 import { KyselyUserRepository } from './kysely-user-repository.ts';
@@ -10,7 +9,7 @@ import type { Database } from './schema.ts';
 export class KyselyUnitOfWork implements UnitOfWork {
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly cipher: AesGcmTokenCipher,
+    private readonly cipher: TokenCipher,
   ) {}
 
   transaction<T>(work: (repositories: Repositories) => Promise<T>): Promise<T> {

@@ -1,7 +1,6 @@
 import { type Kysely, sql } from 'kysely';
-import type { BindOutcome, WeiboAccountRepository } from '../../application/ports.ts';
+import type { BindOutcome, TokenCipher, WeiboAccountRepository } from '../../application/ports.ts';
 import type { WeiboAccount, WeiboGrant } from '../../domain/weibo-account.ts';
-import type { AesGcmTokenCipher } from '../security/aes-gcm-token-cipher.ts';
 import { guarded } from './database-errors.ts';
 import type { Database } from './schema.ts';
 
@@ -9,7 +8,7 @@ import type { Database } from './schema.ts';
 export class KyselyWeiboAccountRepository implements WeiboAccountRepository {
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly cipher: AesGcmTokenCipher,
+    private readonly cipher: TokenCipher,
   ) {}
 
   async saveGrant(grant: WeiboGrant): Promise<WeiboAccount> {

@@ -5,6 +5,7 @@ import {
   type KeyObject,
   randomBytes,
 } from 'node:crypto';
+import type { TokenCipher } from '../../application/ports.ts';
 
 const ALGORITHM = 'aes-256-gcm';
 const KEY_BYTES = 32;
@@ -20,7 +21,7 @@ const FORMAT = /^v1\.([\w-]+)\.([\w-]*)\.([\w-]+)$/;
  * Encrypts Weibo access tokens at rest as `v1.<iv>.<ciphertext>.<tag>` (base64url). The context,
  * the Weibo uid, is authenticated so a ciphertext copied to another row does not decrypt.
  */
-export class AesGcmTokenCipher {
+export class AesGcmTokenCipher implements TokenCipher {
   private readonly key: KeyObject;
 
   constructor(key: Buffer) {
