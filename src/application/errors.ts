@@ -1,6 +1,13 @@
+export type InfrastructureErrorCode =
+  | 'STATE_STORE_UNAVAILABLE'
+  | 'STORAGE_UNAVAILABLE'
+  | 'OAUTH_PROVIDER_UNAVAILABLE'
+  | 'OAUTH_CODE_REJECTED'
+  | 'RATE_LIMITED';
+
 /** Failures of what the application talks to, raised at the adapter edge. */
 export abstract class InfrastructureError extends Error {
-  abstract readonly code: string;
+  abstract readonly code: InfrastructureErrorCode;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }

@@ -1,6 +1,17 @@
+export type DomainErrorCode =
+  | 'INVALID_USERNAME'
+  | 'INVALID_PASSWORD'
+  | 'INVALID_EMAIL'
+  | 'INVALID_PHONE'
+  | 'INVALID_RETURN_TO'
+  | 'STATE_INVALID'
+  | 'BIND_TOKEN_INVALID'
+  | 'USERNAME_TAKEN'
+  | 'WEIBO_ALREADY_BOUND';
+
 /** A rule of the domain was broken; `code` is stable and mapped to HTTP by the adapter. */
 export abstract class DomainError extends Error {
-  abstract readonly code: string;
+  abstract readonly code: DomainErrorCode;
 }
 
 export class InvalidUsername extends DomainError {

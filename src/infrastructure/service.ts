@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { demoRoutes } from '../adapters/http/demo-routes.ts';
+import { errorBody, errorStatus } from '../adapters/http/error-mapping.ts';
 import { createWeiboSandbox } from '../adapters/weibo/sandbox/weibo-sandbox.ts';
 import type { Config, WeiboConfig } from './config.ts';
 import { buildContainer, TYPES } from './container.ts';
@@ -18,7 +19,7 @@ export interface RunningService {
 }
 
 const SANDBOX_PATH = '/sandbox/weibo';
-const STARTING = { status: 503, body: { code: 10154, error: 'Service unavailable' } };
+const STARTING = { status: errorStatus('STORAGE_UNAVAILABLE') };
 
 /** Opens the stores, applies migrations, wires the adapters, serves HTTP and relays events. */
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
@@ -43,7 +44,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       {
         // The node server's bindings (its socket) travel on as `env`: the rate limiter needs them.
         fetch: (request, env) =>
-          app ? app.fetch(request, env) : Response.json(STARTING.body, STARTING),
+          app ? app.fetch(request, env) : Response.json(errorBody('STORAGE_UNAVAILABLE'), STARTING),
       },
       config.port,
       config.host,

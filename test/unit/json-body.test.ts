@@ -10,7 +10,7 @@ const app = new Hono()
   .post('/', async (c) => c.json({ read: await readJsonObject(c, LIMIT) }))
   .onError((error, c) => {
     const answer = errorResponse(error);
-    return answer ? c.json(answer.body, answer.status) : c.text(String(error), 500);
+    return answer.unexpected ? c.text(String(error), 500) : c.json(answer.body, answer.status);
   });
 
 function post(body: RequestInit['body'], headers: Record<string, string> = {}) {

@@ -3,9 +3,8 @@ import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
-import { RateLimited } from '../../application/errors.ts';
 import type { RateLimiter } from '../../application/ports.ts';
-import { errorResponse, INTERNAL_ERROR, NOT_FOUND } from './error-mapping.ts';
+import { errorBody, errorResponse, errorStatus } from './error-mapping.ts';
 import { healthRoutes, type ReadinessCheck } from './health-routes.ts';
 import { limitRequestsPerClient } from './rate-limit.ts';
 import { WEIBO_BASE_PATH, type WeiboRoutesDeps, weiboRoutes } from './weibo-routes.ts';
@@ -52,14 +51,16 @@ export function createApp(deps: AppDeps) {
   app.route('/', healthRoutes(deps));
   for (const mount of deps.mounts) app.route(mount.path, mount.app);
 
-  app.notFound((c) => c.json(NOT_FOUND.body, NOT_FOUND.status));
+  app.notFound((c) => c.json(errorBody('NOT_FOUND'), errorStatus('NOT_FOUND')));
   app.onError((error, c) => {
-    const response = errorResponse(error);
-    if (!response || response.status >= 500) {
+    const { status, body, headers, unexpected } = errorResponse(
+      error,
+      `${c.req.method} ${c.req.path}`,
+    );
+    if (unexpected || status >= 500) {
       deps.logger.error({ reqId: c.get('requestId'), err: error }, 'request failed');
     }
-    if (error instanceof RateLimited) c.header('Retry-After', String(error.retryAfterSeconds));
-    const { status, body } = response ?? INTERNAL_ERROR;
+    for (const [name, value] of Object.entries(headers)) c.header(name, value);
     return c.json(body, status);
   });
   return app;

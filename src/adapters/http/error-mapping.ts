@@ -1,48 +1,89 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { InfrastructureError } from '../../application/errors.ts';
-import { DomainError } from '../../domain/errors.ts';
-import { HttpError } from './http-errors.ts';
+import {
+  InfrastructureError,
+  type InfrastructureErrorCode,
+  RateLimited,
+} from '../../application/errors.ts';
+import { DomainError, type DomainErrorCode } from '../../domain/errors.ts';
+import { HttpError, type HttpErrorCode } from './http-errors.ts';
+
+/** Every answer the service gives for a failure: an error class's code, or a case of the edge. */
+export type ErrorCode =
+  | DomainErrorCode
+  | InfrastructureErrorCode
+  | HttpErrorCode
+  | 'LOGIN_PAGE_UNAVAILABLE'
+  | 'CREATE_USER_FAILED'
+  | 'NOT_FOUND'
+  | 'UNEXPECTED';
+
+interface ErrorEntry {
+  status: ContentfulStatusCode;
+  code: number;
+  error: string;
+  /** Send `Retry-After` with the seconds the error carries. */
+  retryAfter?: true;
+}
+
+/** The contract's code and HTTP status of each failure: a code with no entry fails `tsc`. */
+const ERRORS = {
+  INVALID_QUERY: { status: 400, code: 10100, error: 'Invalid parameters' },
+  INVALID_RETURN_TO: { status: 400, code: 10100, error: 'Invalid parameters' },
+  INVALID_PASSWORD: { status: 400, code: 10108, error: 'Invalid password' },
+  INVALID_PHONE: { status: 400, code: 10117, error: 'Invalid phone number' },
+  LOGIN_PAGE_UNAVAILABLE: { status: 503, code: 10124, error: 'Cant get weibo login page' },
+  INVALID_EMAIL: { status: 400, code: 10126, error: 'Invalid email' },
+  CREATE_USER_FAILED: { status: 500, code: 10128, error: 'Create user failed' },
+  BIND_TOKEN_INVALID: { status: 401, code: 10130, error: 'Invalid access token' },
+  OAUTH_PROVIDER_UNAVAILABLE: { status: 502, code: 10142, error: 'Cant reach weibo server' },
+  OAUTH_CODE_REJECTED: { status: 400, code: 12345, error: 'Unable get token' },
+  INVALID_USERNAME: { status: 400, code: 10150, error: 'Invalid username' },
+  STATE_INVALID: { status: 403, code: 10151, error: 'Invalid or expired state' },
+  USERNAME_TAKEN: { status: 409, code: 10152, error: 'Username already exists' },
+  WEIBO_ALREADY_BOUND: { status: 409, code: 10153, error: 'Weibo account already bound' },
+  STORAGE_UNAVAILABLE: { status: 503, code: 10154, error: 'Service unavailable' },
+  STATE_STORE_UNAVAILABLE: { status: 503, code: 10154, error: 'Service unavailable' },
+  INVALID_BODY: { status: 400, code: 10155, error: 'Invalid request body' },
+  RATE_LIMITED: { status: 429, code: 10156, error: 'Too many requests', retryAfter: true },
+  NOT_FOUND: { status: 404, code: 404, error: 'Not found' },
+  UNEXPECTED: { status: 500, code: 10500, error: 'Internal error' },
+} as const satisfies Record<ErrorCode, ErrorEntry>;
+
+/** Where a route answers a failure with a code of its own, as the contract says. */
+const ROUTE_OVERRIDES: Record<string, Partial<Record<ErrorCode, ErrorCode>>> = {
+  'GET /v1/users/weibo/authorization': { STATE_STORE_UNAVAILABLE: 'LOGIN_PAGE_UNAVAILABLE' },
+  'POST /v1/users/weibo/users': { UNEXPECTED: 'CREATE_USER_FAILED' },
+};
 
 export interface ErrorResponse {
   status: ContentfulStatusCode;
   body: { code: number; error: string };
+  headers: Record<string, string>;
+  /** Not a failure the service foresaw: worth an error log with its cause. */
+  unexpected: boolean;
 }
 
-const RESPONSES: Record<string, [ContentfulStatusCode, number, string]> = {
-  INVALID_QUERY: [400, 10100, 'Invalid parameters'],
-  INVALID_RETURN_TO: [400, 10100, 'Invalid parameters'],
-  INVALID_PASSWORD: [400, 10108, 'Invalid password'],
-  INVALID_PHONE: [400, 10117, 'Invalid phone number'],
-  LOGIN_PAGE_UNAVAILABLE: [503, 10124, 'Cant get weibo login page'],
-  INVALID_EMAIL: [400, 10126, 'Invalid email'],
-  CREATE_USER_FAILED: [500, 10128, 'Create user failed'],
-  BIND_TOKEN_INVALID: [401, 10130, 'Invalid access token'],
-  OAUTH_PROVIDER_UNAVAILABLE: [502, 10142, 'Cant reach weibo server'],
-  OAUTH_CODE_REJECTED: [400, 12345, 'Unable get token'],
-  INVALID_USERNAME: [400, 10150, 'Invalid username'],
-  STATE_INVALID: [403, 10151, 'Invalid or expired state'],
-  USERNAME_TAKEN: [409, 10152, 'Username already exists'],
-  WEIBO_ALREADY_BOUND: [409, 10153, 'Weibo account already bound'],
-  STORAGE_UNAVAILABLE: [503, 10154, 'Service unavailable'],
-  STATE_STORE_UNAVAILABLE: [503, 10154, 'Service unavailable'],
-  INVALID_BODY: [400, 10155, 'Invalid request body'],
-  RATE_LIMITED: [429, 10156, 'Too many requests'],
-};
-
-export const NOT_FOUND: ErrorResponse = { status: 404, body: { code: 404, error: 'Not found' } };
-export const INTERNAL_ERROR: ErrorResponse = {
-  status: 500,
-  body: { code: 10500, error: 'Internal error' },
-};
-
-/** The response for a known error, or null for one nobody expected. */
-export function errorResponse(error: unknown): ErrorResponse | null {
+/** The answer to `error` on the route `method path`. */
+export function errorResponse(error: unknown, route = ''): ErrorResponse {
   const known =
     error instanceof DomainError ||
     error instanceof InfrastructureError ||
     error instanceof HttpError;
-  const entry = known ? RESPONSES[error.code] : undefined;
-  if (!entry) return null;
-  const [status, code, message] = entry;
-  return { status, body: { code, error: message } };
+  const generic: ErrorCode = known ? error.code : 'UNEXPECTED';
+  const entry: ErrorEntry = ERRORS[ROUTE_OVERRIDES[route]?.[generic] ?? generic];
+  const { status, code, error: message } = entry;
+  const headers: Record<string, string> =
+    entry.retryAfter && error instanceof RateLimited
+      ? { 'Retry-After': String(error.retryAfterSeconds) }
+      : {};
+  return { status, body: { code, error: message }, headers, unexpected: !known };
+}
+
+/** The contract's body for a case of the edge, e.g. `errorBody('NOT_FOUND')`. */
+export function errorBody(name: ErrorCode): { code: number; error: string } {
+  return { code: ERRORS[name].code, error: ERRORS[name].error };
+}
+
+export function errorStatus(name: ErrorCode): ContentfulStatusCode {
+  return ERRORS[name].status;
 }

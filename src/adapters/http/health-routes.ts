@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { JSONWebKeySet } from 'jose';
+import { errorBody, errorStatus } from './error-mapping.ts';
 
 /** A dependency the service needs to answer: resolves when it does, rejects when not. */
 export interface ReadinessCheck {
@@ -16,10 +17,9 @@ export function healthRoutes(deps: { jwks: () => JSONWebKeySet; readiness: Readi
       const results = await Promise.allSettled(deps.readiness.map((r) => withTimeout(r.check())));
       const failed = deps.readiness.filter((_, i) => results[i]?.status === 'rejected');
       if (failed.length === 0) return c.json({ status: 'ok' });
-      return c.json(
-        { code: 10154, error: `Not ready: ${failed.map((r) => r.name).join(', ')}` },
-        503,
-      );
+      const { code } = errorBody('STORAGE_UNAVAILABLE');
+      const error = `Not ready: ${failed.map((r) => r.name).join(', ')}`;
+      return c.json({ code, error }, errorStatus('STORAGE_UNAVAILABLE'));
     })
     .get('/.well-known/jwks.json', (c) => {
       c.header('Cache-Control', 'public, max-age=300');

@@ -2,11 +2,9 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import type { BindAccount } from '../../application/bind-account.ts';
 import type { CompleteWeiboLogin } from '../../application/complete-weibo-login.ts';
-import { StateStoreUnavailable } from '../../application/errors.ts';
 import type { Display } from '../../application/ports.ts';
 import type { StartWeiboLogin } from '../../application/start-weibo-login.ts';
-import { errorResponse } from './error-mapping.ts';
-import { createUserFailed, invalidQuery, loginPageUnavailable } from './http-errors.ts';
+import { invalidQuery } from './http-errors.ts';
 import { readJsonObject } from './json-body.ts';
 
 export const WEIBO_BASE_PATH = '/v1/users/weibo';
@@ -33,17 +31,13 @@ export function weiboRoutes(deps: WeiboRoutesDeps) {
         throw invalidQuery();
       }
       if (language !== undefined && language !== 'en') throw invalidQuery();
-      const started = await deps.startLogin
-        .execute({
-          returnTo: return_to,
-          display: display as Display | undefined,
-          forceLogin: forcelogin === 'true',
-          language,
-          browserSecret: getCookie(c, BINDING_COOKIE),
-        })
-        .catch((error: unknown) => {
-          throw error instanceof StateStoreUnavailable ? loginPageUnavailable(error) : error;
-        });
+      const started = await deps.startLogin.execute({
+        returnTo: return_to,
+        display: display as Display | undefined,
+        forceLogin: forcelogin === 'true',
+        language,
+        browserSecret: getCookie(c, BINDING_COOKIE),
+      });
       setCookie(c, BINDING_COOKIE, started.browserSecret, {
         httpOnly: true,
         sameSite: 'Lax',
@@ -78,9 +72,7 @@ export function weiboRoutes(deps: WeiboRoutesDeps) {
     })
     .post('/users', async (c) => {
       const body = await readJsonObject(c, MAX_BODY_BYTES);
-      const bound = await deps.bindAccount.execute(body).catch((error: unknown) => {
-        throw errorResponse(error) ? error : createUserFailed(error);
-      });
+      const bound = await deps.bindAccount.execute(body);
       return c.json({ code: 200, username: bound.username, token: bound.token });
     });
 }
