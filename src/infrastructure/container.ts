@@ -1,19 +1,23 @@
 import { randomUUID } from 'node:crypto';
+import type { Hono } from 'hono';
 import { Container } from 'inversify';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { type AppDeps, createApp } from '../adapters/http/app.ts';
-import type { ReadinessCheck } from '../adapters/http/health-routes.ts';
+import { createApp } from '../adapters/http/app.ts';
+import { demoRoutes } from '../adapters/http/demo-routes.ts';
 import { InMemoryRateLimiter } from '../adapters/memory/in-memory-rate-limiter.ts';
 import { InMemoryStateStore } from '../adapters/memory/in-memory-state-store.ts';
+import { BullMqEventPublisher } from '../adapters/outbox/bullmq-event-publisher.ts';
+import { LoggingEventPublisher } from '../adapters/outbox/logging-event-publisher.ts';
+import { OutboxRelay } from '../adapters/outbox/outbox-relay.ts';
+import { KyselyOutboxStore } from '../adapters/persistence/kysely-outbox-store.ts';
 import { KyselyUnitOfWork } from '../adapters/persistence/kysely-unit-of-work.ts';
 import { KyselyUserRepository } from '../adapters/persistence/kysely-user-repository.ts';
 import { KyselyWeiboAccountRepository } from '../adapters/persistence/kysely-weibo-account-repository.ts';
 import type { Database } from '../adapters/persistence/schema.ts';
 import { RedisRateLimiter } from '../adapters/redis/redis-rate-limiter.ts';
 import { RedisStateStore } from '../adapters/redis/redis-state-store.ts';
-import type { AesGcmTokenCipher } from '../adapters/security/aes-gcm-token-cipher.ts';
 import { Argon2PasswordHasher } from '../adapters/security/argon2-password-hasher.ts';
 import { JoseTokenIssuer } from '../adapters/tokens/jose-token-issuer.ts';
 import type { SigningKey } from '../adapters/tokens/signing-key.ts';
@@ -22,170 +26,117 @@ import { BindAccount } from '../application/bind-account.ts';
 import { CompleteWeiboLogin } from '../application/complete-weibo-login.ts';
 import type {
   Clock,
+  EventPublisher,
   IdGenerator,
-  OAuthProvider,
-  PasswordHasher,
   RateLimiter,
   StateStore,
-  TokenIssuer,
-  UnitOfWork,
-  UserRepository,
-  WeiboAccountRepository,
+  TokenCipher,
 } from '../application/ports.ts';
 import { StartWeiboLogin } from '../application/start-weibo-login.ts';
 import type { Config, WeiboConfig } from './config.ts';
+import { bindClass, bindFactory, Token } from './typed-token.ts';
 
-export const TYPES = {
-  Config: Symbol.for('Config'),
-  WeiboConfig: Symbol.for('WeiboConfig'),
-  Logger: Symbol.for('Logger'),
-  Database: Symbol.for('Database'),
-  Redis: Symbol.for('Redis'),
-  Clock: Symbol.for('Clock'),
-  Ids: Symbol.for('Ids'),
-  SigningKey: Symbol.for('SigningKey'),
-  TokenCipher: Symbol.for('TokenCipher'),
-  OAuthProvider: Symbol.for('OAuthProvider'),
-  StateStore: Symbol.for('StateStore'),
-  RateLimiter: Symbol.for('RateLimiter'),
-  Users: Symbol.for('UserRepository'),
-  WeiboAccounts: Symbol.for('WeiboAccountRepository'),
-  UnitOfWork: Symbol.for('UnitOfWork'),
-  Tokens: Symbol.for('TokenIssuer'),
-  Passwords: Symbol.for('PasswordHasher'),
-  StartWeiboLogin: Symbol.for('StartWeiboLogin'),
-  CompleteWeiboLogin: Symbol.for('CompleteWeiboLogin'),
-  BindAccount: Symbol.for('BindAccount'),
-  App: Symbol.for('App'),
-} as const;
-
-/** What start-up has opened or loaded before wiring: connections and keys. */
+/** What start-up opened or loaded before wiring: connections, keys and development apps. */
 export interface Resources {
   config: Config;
-  weibo: WeiboConfig;
   logger: Logger;
   db: Kysely<Database>;
+  /** Request-time Redis (state, rate limits), or null for in-process stores. */
   redis: Redis | null;
+  /** The relay's own Redis for BullMQ, or null to log events instead. */
+  relayRedis: Redis | null;
   signingKey: SigningKey;
-  tokenCipher: AesGcmTokenCipher;
-  mounts: AppDeps['mounts'];
+  tokenCipher: TokenCipher;
+  /** The Weibo app: the real one, or the sandbox. Only the HTTP service needs it. */
+  weibo?: WeiboConfig;
+  /** The sandbox Weibo's own app, served under `/sandbox/weibo` when it is on. */
+  sandbox?: Hono;
 }
 
+// Values and ports with several implementations; every other part is its own class.
+export const CONFIG = new Token<Config>('Config');
+export const LOGGER = new Token<Logger>('Logger');
+export const DATABASE = new Token<Kysely<Database>>('Database');
+export const SIGNING_KEY = new Token<SigningKey>('SigningKey');
+export const TOKEN_CIPHER = new Token<TokenCipher>('TokenCipher');
+export const WEIBO = new Token<WeiboConfig>('WeiboConfig');
+export const CLOCK = new Token<Clock>('Clock');
+export const IDS = new Token<IdGenerator>('IdGenerator');
+export const STATE_STORE = new Token<StateStore>('StateStore');
+export const RATE_LIMITER = new Token<RateLimiter>('RateLimiter');
+export const EVENT_PUBLISHER = new Token<EventPublisher>('EventPublisher');
+export const APP = new Token<Hono>('App');
+
+/** The one composition root: tsc checks every argument against what its token provides. */
 export function buildContainer(resources: Resources): Container {
+  const { config, redis, relayRedis } = resources;
   const container = new Container({ defaultScope: 'Singleton' });
-  const constant = <T>(id: symbol, value: T) => container.bind<T>(id).toConstantValue(value);
-  constant(TYPES.Config, resources.config);
-  constant(TYPES.WeiboConfig, resources.weibo);
-  constant(TYPES.Logger, resources.logger);
-  constant(TYPES.Database, resources.db);
-  constant(TYPES.SigningKey, resources.signingKey);
-  constant(TYPES.TokenCipher, resources.tokenCipher);
-  constant<Clock>(TYPES.Clock, { now: () => new Date() });
-  constant<IdGenerator>(TYPES.Ids, { uuid: randomUUID });
+  const value = <T>(token: Token<T>, it: T) => container.bind<T>(token.id).toConstantValue(it);
+  value(CONFIG, config);
+  value(LOGGER, resources.logger);
+  value(DATABASE, resources.db);
+  value(SIGNING_KEY, resources.signingKey);
+  value(TOKEN_CIPHER, resources.tokenCipher);
+  value(CLOCK, { now: () => new Date() });
+  value(IDS, { uuid: randomUUID });
+  if (resources.weibo) value(WEIBO, resources.weibo);
 
-  container
-    .bind<OAuthProvider>(TYPES.OAuthProvider)
-    .toResolvedValue(
-      (weibo: WeiboConfig, clock: Clock) => new WeiboOAuthClient(weibo, clock),
-      [TYPES.WeiboConfig, TYPES.Clock],
-    );
-  container
-    .bind<StateStore>(TYPES.StateStore)
-    .toResolvedValue(
-      (clock: Clock) =>
-        resources.redis ? new RedisStateStore(resources.redis) : new InMemoryStateStore(clock),
-      [TYPES.Clock],
-    );
-  container
-    .bind<RateLimiter>(TYPES.RateLimiter)
-    .toResolvedValue(
-      (clock: Clock) =>
-        resources.redis
-          ? new RedisRateLimiter(resources.redis, clock)
-          : new InMemoryRateLimiter(clock),
-      [TYPES.Clock],
-    );
-  container
-    .bind<UserRepository>(TYPES.Users)
-    .toResolvedValue((db: Kysely<Database>) => new KyselyUserRepository(db), [TYPES.Database]);
-  container
-    .bind<WeiboAccountRepository>(TYPES.WeiboAccounts)
-    .toResolvedValue(
-      (db: Kysely<Database>, cipher: AesGcmTokenCipher) =>
-        new KyselyWeiboAccountRepository(db, cipher),
-      [TYPES.Database, TYPES.TokenCipher],
-    );
-  container
-    .bind<UnitOfWork>(TYPES.UnitOfWork)
-    .toResolvedValue(
-      (db: Kysely<Database>, cipher: AesGcmTokenCipher) => new KyselyUnitOfWork(db, cipher),
-      [TYPES.Database, TYPES.TokenCipher],
-    );
-  container.bind<TokenIssuer>(TYPES.Tokens).toResolvedValue(
-    (key: SigningKey, config: Config, clock: Clock) =>
-      new JoseTokenIssuer(
-        key,
-        {
-          issuer: config.jwt.issuer,
-          audience: config.jwt.audience,
-          loginTtlSeconds: config.jwt.ttlSeconds,
-          bindTtlSeconds: config.bindTokenTtlSeconds,
-        },
-        clock,
-      ),
-    [TYPES.SigningKey, TYPES.Config, TYPES.Clock],
+  bindFactory(container, STATE_STORE, [CLOCK], (clock) =>
+    redis ? new RedisStateStore(redis) : new InMemoryStateStore(clock),
   );
-  container.bind<PasswordHasher>(TYPES.Passwords).toResolvedValue(() => new Argon2PasswordHasher());
+  bindFactory(container, RATE_LIMITER, [CLOCK], (clock) =>
+    redis ? new RedisRateLimiter(redis, clock) : new InMemoryRateLimiter(clock),
+  );
+  bindFactory(container, EVENT_PUBLISHER, [LOGGER], (logger) =>
+    relayRedis
+      ? new BullMqEventPublisher(relayRedis, config.outboxQueues, logger)
+      : new LoggingEventPublisher(logger),
+  );
 
-  container
-    .bind(TYPES.StartWeiboLogin)
-    .toResolvedValue(
-      (oauth: OAuthProvider, states: StateStore, config: Config) =>
-        new StartWeiboLogin(oauth, states, config.stateTtlSeconds),
-      [TYPES.OAuthProvider, TYPES.StateStore, TYPES.Config],
-    );
-  container
-    .bind(TYPES.CompleteWeiboLogin)
-    .toResolvedValue(
-      (...deps: ConstructorParameters<typeof CompleteWeiboLogin>) =>
-        new CompleteWeiboLogin(...deps),
-      [TYPES.OAuthProvider, TYPES.StateStore, TYPES.WeiboAccounts, TYPES.Users, TYPES.Tokens],
-    );
-  container.bind(TYPES.BindAccount).toResolvedValue(
-    (
-      tokens: TokenIssuer,
-      passwords: PasswordHasher,
-      unitOfWork: UnitOfWork,
-      clock: Clock,
-      ids: IdGenerator,
-      limiter: RateLimiter,
-      config: Config,
-    ) =>
+  bindClass(container, WeiboOAuthClient, [WEIBO, CLOCK]);
+  bindClass(container, KyselyUserRepository, [DATABASE]);
+  bindClass(container, KyselyWeiboAccountRepository, [DATABASE, TOKEN_CIPHER]);
+  bindClass(container, KyselyUnitOfWork, [DATABASE, TOKEN_CIPHER]);
+  bindClass(container, KyselyOutboxStore, [DATABASE]);
+  bindFactory(container, Argon2PasswordHasher, [], () => new Argon2PasswordHasher());
+  bindFactory(
+    container,
+    OutboxRelay,
+    [KyselyOutboxStore, EVENT_PUBLISHER, LOGGER],
+    (store, publisher, logger) => new OutboxRelay(store, publisher, logger),
+  );
+  bindFactory(container, JoseTokenIssuer, [SIGNING_KEY, CLOCK], (key, clock) => {
+    const { issuer, audience, ttlSeconds } = config.jwt;
+    const ttls = { loginTtlSeconds: ttlSeconds, bindTtlSeconds: config.bindTokenTtlSeconds };
+    return new JoseTokenIssuer(key, { issuer, audience, ...ttls }, clock);
+  });
+
+  bindFactory(container, StartWeiboLogin, [WeiboOAuthClient, STATE_STORE], (oauth, states) => {
+    return new StartWeiboLogin(oauth, states, config.stateTtlSeconds);
+  });
+  bindClass(container, CompleteWeiboLogin, [
+    WeiboOAuthClient,
+    STATE_STORE,
+    KyselyWeiboAccountRepository,
+    KyselyUserRepository,
+    JoseTokenIssuer,
+  ]);
+  bindFactory(
+    container,
+    BindAccount,
+    [JoseTokenIssuer, Argon2PasswordHasher, KyselyUnitOfWork, CLOCK, IDS, RATE_LIMITER],
+    (tokens, passwords, unitOfWork, clock, ids, limiter) =>
       new BindAccount(tokens, passwords, unitOfWork, clock, ids, {
         limiter,
         perUidPerHour: config.bindRateLimitPerHour,
       }),
-    [
-      TYPES.Tokens,
-      TYPES.Passwords,
-      TYPES.UnitOfWork,
-      TYPES.Clock,
-      TYPES.Ids,
-      TYPES.RateLimiter,
-      TYPES.Config,
-    ],
   );
 
-  container.bind(TYPES.App).toResolvedValue(
-    (
-      config: Config,
-      logger: Logger,
-      startLogin: StartWeiboLogin,
-      completeLogin: CompleteWeiboLogin,
-      bindAccount: BindAccount,
-      tokens: JoseTokenIssuer,
-      limiter: RateLimiter,
-    ) =>
+  bindFactory(
+    container,
+    APP,
+    [LOGGER, StartWeiboLogin, CompleteWeiboLogin, BindAccount, JoseTokenIssuer, RATE_LIMITER],
+    (logger, startLogin, completeLogin, bindAccount, tokens, limiter) =>
       createApp({
         logger,
         startLogin,
@@ -201,25 +152,22 @@ export function buildContainer(resources: Resources): Container {
           perMinute: config.rateLimitPerMinute,
           trustProxy: config.trustProxy,
         },
-        mounts: resources.mounts,
+        mounts: developmentApps(resources),
       }),
-    [
-      TYPES.Config,
-      TYPES.Logger,
-      TYPES.StartWeiboLogin,
-      TYPES.CompleteWeiboLogin,
-      TYPES.BindAccount,
-      TYPES.Tokens,
-      TYPES.RateLimiter,
-    ],
   );
   return container;
 }
 
-function readinessChecks({ db, redis }: Resources): ReadinessCheck[] {
-  const checks: ReadinessCheck[] = [
-    { name: 'postgres', check: () => db.selectNoFrom((eb) => eb.lit(1).as('one')).execute() },
-  ];
-  if (redis) checks.push({ name: 'redis', check: () => redis.ping() });
-  return checks;
+function readinessChecks({ db, redis }: Resources) {
+  const postgres = {
+    name: 'postgres',
+    check: () => db.selectNoFrom((eb) => eb.lit(1).as('one')).execute(),
+  };
+  return redis ? [postgres, { name: 'redis', check: () => redis.ping() }] : [postgres];
+}
+
+/** The demo front-end outside production, and the sandbox Weibo when it is on. */
+function developmentApps({ config, sandbox }: Resources) {
+  const mounts = config.production ? [] : [{ path: '/', app: demoRoutes() }];
+  return sandbox ? [...mounts, { path: '/sandbox/weibo', app: sandbox }] : mounts;
 }

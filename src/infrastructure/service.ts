@@ -1,16 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import type { Hono } from 'hono';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { demoRoutes } from '../adapters/http/demo-routes.ts';
 import { errorBody, errorStatus } from '../adapters/http/error-mapping.ts';
-import { createWeiboSandbox } from '../adapters/weibo/sandbox/weibo-sandbox.ts';
-import type { Config, WeiboConfig } from './config.ts';
-import { buildContainer, TYPES } from './container.ts';
+import type { Config } from './config.ts';
+import { APP, buildContainer, type Resources } from './container.ts';
 import { migrateToLatest, type OpenDatabase, openDatabase } from './database.ts';
 import { listen, type RunningServer } from './http-server.ts';
 import { loadKeys } from './keys.ts';
-import { type RunningRelay, startOutboxRelay } from './outbox.ts';
+import { type RunningRelay, runOutboxRelay } from './outbox.ts';
 import { createRedis, whenReady } from './redis.ts';
+import { SANDBOX_PATH, sandboxWeibo } from './sandbox.ts';
+import { resolve } from './typed-token.ts';
 
 export interface RunningService {
   url: string;
@@ -18,26 +18,21 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-const SANDBOX_PATH = '/sandbox/weibo';
 const STARTING = { status: errorStatus('STORAGE_UNAVAILABLE') };
 
 /** Opens the stores, applies migrations, wires the adapters, serves HTTP and relays events. */
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
   warnAboutShortLifetimes(config, logger);
-  const keys = await loadKeys(config, logger);
-  const database = await openDatabase(config.databaseUrl, config.dataDir, logger);
-  const redis = config.redisUrl ? createRedis(config.redisUrl, logger) : null;
+  const opened = await openResources(config, logger, { relay: config.outboxRelay });
   let server: RunningServer | undefined;
   let relay: RunningRelay | undefined;
   const stop = async () => {
+    // The server first: requests in flight finish while the stores are still open.
     await server?.close();
     await relay?.stop();
-    await database.db.destroy();
-    await redis?.quit().catch(() => redis.disconnect());
+    await opened.close();
   };
   try {
-    await migrateToLatest(database.db, logger);
-    if (redis && !(await whenReady(redis, 5_000))) logger.warn('Redis is not answering yet');
     // Listening first tells the sandbox Weibo its own URL, also on a port picked by the system.
     let app: Hono | undefined;
     server = await listen(
@@ -49,27 +44,103 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       config.port,
       config.host,
     );
-    const { weibo, sandbox } = config.weibo
-      ? { weibo: config.weibo, sandbox: undefined }
-      : sandboxWeibo(server.url, logger);
-    const mounts = config.production ? [] : [{ path: '/', app: demoRoutes() }];
-    if (sandbox) mounts.push({ path: SANDBOX_PATH, app: sandbox });
-    app = buildContainer({
-      config,
-      weibo,
-      logger,
-      db: database.db,
-      redis,
-      mounts,
-      ...keys,
-    }).get<Hono>(TYPES.App);
-    relay = config.outboxRelay ? await startOutboxRelay(config, database, logger) : undefined;
-    logStarted(logger, server.url, { sandbox: Boolean(sandbox), weibo, database, redis, relay });
+    const sandbox = config.weibo ? undefined : sandboxWeibo(server.url, logger);
+    const weibo = config.weibo ?? sandbox?.weibo;
+    const container = buildContainer({ ...opened.resources, weibo, sandbox: sandbox?.app });
+    app = resolve(container, APP);
+    relay = config.outboxRelay ? runOutboxRelay(container, opened.database) : undefined;
+    const described = describe(opened, config);
+    const weiboUsed = sandbox ? `sandbox Weibo at ${server.url}${SANDBOX_PATH}` : weibo?.apiBaseUrl;
+    const open = sandbox ? `open ${server.url} and sign in with the sandbox Weibo` : 'serving';
+    logger.info(
+      { url: server.url, weibo: weiboUsed, ...described },
+      `weibo-auth serving ${server.url}: ${open} · weibo: ${weiboUsed} · database: ` +
+        `${described.database} · state and rate limits: ${described.stores} · events: ${described.events}`,
+    );
     return { url: server.url, app, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** The outbox relay alone (`npm run relay`), for running relays apart from the HTTP servers. */
+export async function startRelayProcess(config: Config, logger: Logger) {
+  const opened = await openResources(config, logger, { relay: true });
+  const relay = runOutboxRelay(buildContainer(opened.resources), opened.database);
+  const { events } = describe(opened, config);
+  logger.info({ events }, `weibo-auth outbox relay publishing to ${events}`);
+  return {
+    async stop() {
+      await relay.stop();
+      await opened.close();
+    },
+  };
+}
+
+/** `npm run migrate`: applies pending migrations and closes the database. */
+export async function migrateOnly(config: Config, logger: Logger): Promise<void> {
+  const database = await openDatabase(config.databaseUrl, config.dataDir, logger);
+  try {
+    await migrateToLatest(database.db, logger);
+    logger.info(`weibo-auth migrations applied to ${database.description}`);
+  } finally {
+    await database.db.destroy();
+  }
+}
+
+interface OpenResources {
+  resources: Resources;
+  database: OpenDatabase;
+  relaying: boolean;
+  close(): Promise<void>;
+}
+
+/** Keys, the database (migrated) and the Redis connections, closed together. */
+async function openResources(
+  config: Config,
+  logger: Logger,
+  wants: { relay: boolean },
+): Promise<OpenResources> {
+  const keys = await loadKeys(config, logger);
+  const database = await openDatabase(config.databaseUrl, config.dataDir, logger);
+  const redis = config.redisUrl ? createRedis(config.redisUrl, logger) : null;
+  // BullMQ gets a connection of its own.
+  const relayRedis = config.redisUrl && wants.relay ? createRedis(config.redisUrl, logger) : null;
+  const close = async () => {
+    await database.db.destroy();
+    await quit(redis);
+    await quit(relayRedis);
+  };
+  try {
+    await migrateToLatest(database.db, logger);
+    for (const connection of [redis, relayRedis]) {
+      if (connection && !(await whenReady(connection, 5_000))) {
+        logger.warn('Redis is not answering yet');
+      }
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  const resources = { config, logger, db: database.db, redis, relayRedis, ...keys };
+  return { resources, database, relaying: wants.relay, close };
+}
+
+async function quit(redis: Redis | null) {
+  await redis?.quit().catch(() => redis.disconnect());
+}
+
+function describe({ resources, database, relaying }: OpenResources, config: Config) {
+  return {
+    database: database.description,
+    stores: resources.redis ? 'Redis' : 'in-process (one instance only)',
+    events: !relaying
+      ? 'not relayed here (OUTBOX_RELAY=false)'
+      : resources.relayRedis
+        ? `BullMQ queues ${config.outboxQueues.join(', ')}`
+        : 'the log',
+  };
 }
 
 function warnAboutShortLifetimes(config: Config, logger: Logger) {
@@ -80,71 +151,4 @@ function warnAboutShortLifetimes(config: Config, logger: Logger) {
   for (const [name, seconds] of Object.entries(lifetimes)) {
     if (seconds < 60) logger.warn(`${name}=${seconds}: under a minute, too short for most people`);
   }
-}
-
-/** The sandbox Weibo served by the service itself, with credentials of its own. */
-function sandboxWeibo(url: string, logger: Logger) {
-  const config: WeiboConfig = {
-    clientId: 'weibo-auth-sandbox',
-    clientSecret: randomBytes(16).toString('hex'),
-    redirectUri: `${url}/callback.html`,
-    scope: '',
-    apiBaseUrl: `${url}${SANDBOX_PATH}`,
-    mobileAuthorizeUrl: `${url}${SANDBOX_PATH}/oauth2/authorize`,
-    timeoutMs: 5_000,
-  };
-  logger.warn(
-    `SANDBOX WEIBO ON at ${config.apiBaseUrl}: logins are make-believe. ` +
-      'Set WEIBO_CLIENT_ID, WEIBO_CLIENT_SECRET and WEIBO_REDIRECT_URI to use the real Weibo.',
-  );
-  return { weibo: config, sandbox: createWeiboSandbox(config, config.apiBaseUrl).app };
-}
-
-function logStarted(
-  logger: Logger,
-  url: string,
-  adapters: {
-    sandbox: boolean;
-    weibo: WeiboConfig;
-    database: OpenDatabase;
-    redis: unknown;
-    relay?: RunningRelay;
-  },
-) {
-  const used = {
-    weibo: adapters.sandbox
-      ? `sandbox Weibo at ${adapters.weibo.apiBaseUrl}`
-      : adapters.weibo.apiBaseUrl,
-    database: adapters.database.description,
-    stores: adapters.redis ? 'Redis' : 'in-process (one instance only)',
-    events: adapters.relay ? adapters.relay.publishesTo : 'not relayed here (OUTBOX_RELAY=false)',
-  };
-  const open = adapters.sandbox
-    ? `open ${url} and sign in with the sandbox Weibo`
-    : `serving ${url}`;
-  logger.info(
-    { url, ...used },
-    `weibo-auth serving ${url}: ${open} · weibo: ${used.weibo} · database: ${used.database} · ` +
-      `state and rate limits: ${used.stores} · events: ${used.events}`,
-  );
-}
-
-/** The outbox relay alone (`npm run relay`), for running relays apart from the HTTP servers. */
-export async function startRelayProcess(
-  config: Config,
-  logger: Logger,
-): Promise<{ stop(): Promise<void> }> {
-  const database = await openDatabase(config.databaseUrl, config.dataDir, logger);
-  await migrateToLatest(database.db, logger);
-  const relay = await startOutboxRelay(config, database, logger);
-  logger.info(
-    { events: relay.publishesTo },
-    `weibo-auth outbox relay publishing to ${relay.publishesTo}`,
-  );
-  return {
-    async stop() {
-      await relay.stop();
-      await database.db.destroy();
-    },
-  };
 }

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { BullMqEventPublisher } from '../../src/adapters/outbox/bullmq-event-publisher.ts';
 import { OutboxRelay, type OutboxRelayOptions } from '../../src/adapters/outbox/outbox-relay.ts';
+import { KyselyOutboxStore } from '../../src/adapters/persistence/kysely-outbox-store.ts';
 import type { EventPublisher, OutboxMessage } from '../../src/application/ports.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually, jobsIn, unpublishedCount, writeEvents } from '../support/outbox.ts';
@@ -42,6 +43,10 @@ function bullmqPublisher(url = inject('redisUrl')): BullMqEventPublisher {
   return publisher;
 }
 
+function store(): KyselyOutboxStore {
+  return new KyselyOutboxStore(database.db);
+}
+
 /** Counts what goes through, per event id. */
 class CountingPublisher implements EventPublisher {
   readonly published = new Map<string, number>();
@@ -60,7 +65,7 @@ class CountingPublisher implements EventPublisher {
 describe('OutboxRelay with BullMQ', () => {
   it('puts each event in every queue as a job named by type, with the event id and envelope', async () => {
     const [id] = await writeEvents(database, 1);
-    const relay = new OutboxRelay(database.db, bullmqPublisher(), silentLogger, FAST);
+    const relay = new OutboxRelay(store(), bullmqPublisher(), silentLogger, FAST);
     expect(await relay.relayBatch()).toBe(1);
     for (const queue of queues) {
       const jobs = await jobsIn(redis, queue);
@@ -76,7 +81,7 @@ describe('OutboxRelay with BullMQ', () => {
       (publisher) => new CountingPublisher(publisher),
     );
     const relays = [first, second].map(
-      (publisher) => new OutboxRelay(database.db, publisher as EventPublisher, silentLogger, FAST),
+      (publisher) => new OutboxRelay(store(), publisher as EventPublisher, silentLogger, FAST),
     );
     for (const relay of relays) relay.start();
     await eventually(async () => (await unpublishedCount(database)) === 0, 20_000);
@@ -103,7 +108,7 @@ describe('OutboxRelay with BullMQ', () => {
     );
     expect(await unpublishedCount(database)).toBe(5);
 
-    const relay = new OutboxRelay(database.db, publisher, silentLogger, FAST);
+    const relay = new OutboxRelay(store(), publisher, silentLogger, FAST);
     expect(await relay.relayBatch()).toBe(5);
     expect(await unpublishedCount(database)).toBe(0);
     for (const queue of queues) {
@@ -114,7 +119,7 @@ describe('OutboxRelay with BullMQ', () => {
   it('retries a failing event with backoff, recording why, without holding back the others', async () => {
     const [poison, ...others] = await writeEvents(database, 4);
     const publisher = new CountingPublisher(bullmqPublisher(), poison);
-    const relay = new OutboxRelay(database.db, publisher, silentLogger, FAST);
+    const relay = new OutboxRelay(store(), publisher, silentLogger, FAST);
     await relay.relayBatch();
     expect([...publisher.published.keys()].sort()).toEqual([...others].sort());
     const row = await database.db
@@ -132,7 +137,7 @@ describe('OutboxRelay with BullMQ', () => {
       host: '127.0.0.1',
       port: Number(new URL(inject('redisUrl')).port || 6379),
     });
-    const relay = new OutboxRelay(database.db, bullmqPublisher(proxy.url), silentLogger, FAST);
+    const relay = new OutboxRelay(store(), bullmqPublisher(proxy.url), silentLogger, FAST);
     relay.start();
     await proxy.cut();
     const ids = await writeEvents(database, 3);

@@ -78,3 +78,33 @@ export function isRunning(pid: number): boolean {
     return false;
   }
 }
+
+export interface RelayProcess {
+  process: ChildProcess;
+  /** Every line of stdout and stderr so far, and later ones as they come. */
+  logs: string[];
+}
+
+/**
+ * `main.ts relay` through tsx, the code `npm run relay` runs from dist/: resolves once the relay
+ * logs where it publishes; rejects if it exits before.
+ */
+export async function spawnRelay(env: NodeJS.ProcessEnv): Promise<RelayProcess> {
+  const child = spawn(process.execPath, ['--import', TSX, MAIN, 'relay'], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code, signal) =>
+      reject(new Error(`relay exited with ${code ?? signal}:\n${logs.join('\n')}`)),
+    );
+    for (const stream of [child.stdout, child.stderr]) {
+      readline.createInterface({ input: stream }).on('line', (line) => {
+        logs.push(line);
+        if (line.includes('outbox relay publishing to')) resolve();
+      });
+    }
+  });
+  return { process: child, logs };
+}

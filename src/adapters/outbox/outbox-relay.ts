@@ -1,7 +1,11 @@
-import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
-import type { EventPublisher, OutboxMessage } from '../../application/ports.ts';
-import type { Database } from '../persistence/schema.ts';
+import type {
+  ClaimedMessage,
+  EventPublisher,
+  OutboxMessage,
+  OutboxStore,
+  PublishOutcome,
+} from '../../application/ports.ts';
 
 export interface OutboxRelayOptions {
   batchSize: number;
@@ -21,9 +25,9 @@ const DEFAULT_RELAY_OPTIONS: OutboxRelayOptions = {
 };
 
 /**
- * Publishes committed outbox rows, at least once: claims a batch with FOR UPDATE SKIP LOCKED,
- * publishes it and marks it in the same transaction. A crash before the commit leaves the rows
- * to be published again, which the publisher makes a no-op by event id.
+ * Publishes committed outbox rows, at least once: claims a batch, publishes it and records the
+ * outcome while the claim holds. A crash before the outcome is recorded leaves the rows to be
+ * published again, which the publisher makes a no-op by event id.
  */
 export class OutboxRelay {
   private running: Promise<void> | null = null;
@@ -32,7 +36,7 @@ export class OutboxRelay {
   private stopped = false;
 
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly store: OutboxStore,
     private readonly publisher: EventPublisher,
     private readonly logger: Logger,
     private readonly options: OutboxRelayOptions = DEFAULT_RELAY_OPTIONS,
@@ -68,50 +72,27 @@ export class OutboxRelay {
 
   /** Claims, publishes and marks one batch; returns how many rows it claimed. */
   async relayBatch(): Promise<number> {
-    return this.db.transaction().execute(async (trx) => {
-      const rows = await trx
-        .selectFrom('outbox')
-        .select(['id', 'type', 'payload', 'attempts'])
-        .where('published_at', 'is', null)
-        .where('available_at', '<=', sql<Date>`now()`)
-        .orderBy('created_at')
-        .limit(this.options.batchSize)
-        .forUpdate()
-        .skipLocked()
-        .execute();
-      if (rows.length === 0) return 0;
-      const failures = await this.publish(
-        rows.map((row) => ({ id: row.id, type: row.type, envelope: row.payload })),
-      );
-      const published = rows.filter((row) => !failures.has(row.id)).map((row) => row.id);
-      if (published.length > 0) {
-        await trx
-          .updateTable('outbox')
-          .set({ published_at: sql<Date>`now()` })
-          .where('id', 'in', published)
-          .execute();
-      }
-      for (const row of rows.filter((candidate) => failures.has(candidate.id))) {
-        const delayMs = this.retryDelayMs(row.attempts + 1);
-        await trx
-          .updateTable('outbox')
-          .set({
-            attempts: sql<number>`attempts + 1`,
-            last_error: failures.get(row.id)?.slice(0, 500) ?? null,
-            available_at: sql<Date>`now() + make_interval(secs => ${delayMs / 1000})`,
-          })
-          .where('id', '=', row.id)
-          .execute();
-      }
-      if (failures.size > 0) {
-        const [error] = failures.values();
-        this.logger.warn(
-          { failed: failures.size, error },
-          'outbox events not published; will retry',
-        );
-      }
-      return rows.length;
-    });
+    return this.store.claim(this.options.batchSize, (messages) => this.relay(messages));
+  }
+
+  private async relay(messages: ClaimedMessage[]): Promise<PublishOutcome> {
+    const failures = await this.publish(messages);
+    const outcome: PublishOutcome = { published: [], failed: [] };
+    for (const message of messages) {
+      const error = failures.get(message.id);
+      if (error === undefined) outcome.published.push(message.id);
+      else
+        outcome.failed.push({
+          id: message.id,
+          error: error.slice(0, 500),
+          retryAfterMs: this.retryDelayMs(message.attempts + 1),
+        });
+    }
+    if (failures.size > 0) {
+      const [error] = failures.values();
+      this.logger.warn({ failed: failures.size, error }, 'outbox events not published; will retry');
+    }
+    return outcome;
   }
 
   private async drain(): Promise<void> {

@@ -1,0 +1,24 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { createWeiboSandbox } from '../adapters/weibo/sandbox/weibo-sandbox.ts';
+import type { WeiboConfig } from './config.ts';
+
+export const SANDBOX_PATH = '/sandbox/weibo';
+
+/** The sandbox Weibo served by the service itself at `url`, with credentials of its own. */
+export function sandboxWeibo(url: string, logger: Logger) {
+  const weibo: WeiboConfig = {
+    clientId: 'weibo-auth-sandbox',
+    clientSecret: randomBytes(16).toString('hex'),
+    redirectUri: `${url}/callback.html`,
+    scope: '',
+    apiBaseUrl: `${url}${SANDBOX_PATH}`,
+    mobileAuthorizeUrl: `${url}${SANDBOX_PATH}/oauth2/authorize`,
+    timeoutMs: 5_000,
+  };
+  logger.warn(
+    `SANDBOX WEIBO ON at ${weibo.apiBaseUrl}: logins are make-believe. ` +
+      'Set WEIBO_CLIENT_ID, WEIBO_CLIENT_SECRET and WEIBO_REDIRECT_URI to use the real Weibo.',
+  );
+  return { weibo, app: createWeiboSandbox(weibo, weibo.apiBaseUrl).app };
+}
