@@ -1,11 +1,24 @@
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
-import { startRelayProcess, startService } from './service.ts';
+import { migrateOnly, startRelayProcess, startService } from './service.ts';
 
-/** `node main.js` serves HTTP (and relays events); `node main.js relay` only relays events. */
+const HELP = `Usage: node dist/src/infrastructure/main.js [command]   (npm start, npm run relay, npm run migrate)
+
+Commands:
+  serve     apply pending migrations, serve HTTP and relay outbox events (the default)
+  relay     apply pending migrations and relay outbox events only
+  migrate   apply pending migrations and exit
+  help      show this text (also --help, -h)
+
+Configuration is read from environment variables: see README.md, "Configuration".`;
+
 const command = process.argv[2] ?? 'serve';
-if (command !== 'serve' && command !== 'relay') {
-  console.error(`weibo-auth: unknown command "${command}" (expected serve or relay)`);
+if (['help', '--help', '-h'].includes(command)) {
+  console.log(HELP);
+  process.exit(0);
+}
+if (!['serve', 'relay', 'migrate'].includes(command)) {
+  console.error(`weibo-auth: unknown command "${command}"\n\n${HELP}`);
   process.exit(2);
 }
 
@@ -23,6 +36,13 @@ try {
 }
 
 const logger = createLogger(config.logLevel);
+if (command === 'migrate') {
+  await migrateOnly(config, logger).catch((error: unknown) => {
+    logger.fatal({ err: error }, 'migration failed');
+    process.exit(1);
+  });
+  process.exit(0);
+}
 
 // npm forwards the signal it gets to its child, so a SIGTERM to `npm start`'s process group
 // reaches node twice; an orchestrator may repeat it too. The first one starts the shutdown

@@ -25,8 +25,9 @@ const TSX = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).h
 async function runToExit(
   env: NodeJS.ProcessEnv,
   onOutput: (output: string, child: ChildProcess) => void = () => {},
+  args: string[] = [],
 ) {
-  const child = spawn(process.execPath, ['--import', TSX, 'src/infrastructure/main.ts'], {
+  const child = spawn(process.execPath, ['--import', TSX, 'src/infrastructure/main.ts', ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -62,6 +63,35 @@ describe('start-up refusals of a real process', () => {
       'weibo-auth: config: WEIBO_CLIENT_SECRET is required',
       'weibo-auth: config: WEIBO_REDIRECT_URI is required',
     ]);
+  });
+});
+
+describe('commands', () => {
+  it('lists serve, relay and migrate with --help, exits 0 and serves nothing', async () => {
+    const { code, output } = await runToExit({}, undefined, ['--help']);
+    expect(code).toBe(0);
+    for (const command of ['serve', 'relay', 'migrate'])
+      expect(output).toMatch(new RegExp(`^  ${command} `, 'm'));
+    expect(output).not.toContain('weibo-auth serving');
+  });
+
+  it('migrate applies pending migrations to an empty schema and exits 0', async () => {
+    const schema = `migrate_${Date.now().toString(36)}`;
+    const admin = new pg.Client({ connectionString: inject('databaseUrl') });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    const databaseUrl = new URL(inject('databaseUrl'));
+    databaseUrl.searchParams.set('options', `-c search_path=${schema}`);
+    const { code } = await runToExit(
+      { DATABASE_URL: databaseUrl.toString(), WEIBO_SANDBOX: 'true' },
+      undefined,
+      ['migrate'],
+    );
+    const { rows } = await admin.query(`select count(*)::int as n from ${schema}.kysely_migration`);
+    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    await admin.end();
+    expect(code).toBe(0);
+    expect(rows[0].n).toBeGreaterThanOrEqual(3);
   });
 });
 
