@@ -54,16 +54,16 @@ export interface Resources {
 }
 
 // Values and ports with several implementations; every other part is its own class.
-export const CONFIG = new Token<Config>('Config');
-export const LOGGER = new Token<Logger>('Logger');
+const CONFIG = new Token<Config>('Config');
+const LOGGER = new Token<Logger>('Logger');
 export const DATABASE = new Token<Kysely<Database>>('Database');
-export const SIGNING_KEY = new Token<SigningKey>('SigningKey');
-export const TOKEN_CIPHER = new Token<TokenCipher>('TokenCipher');
+const SIGNING_KEY = new Token<SigningKey>('SigningKey');
+const TOKEN_CIPHER = new Token<TokenCipher>('TokenCipher');
 export const WEIBO = new Token<WeiboConfig>('WeiboConfig');
-export const CLOCK = new Token<Clock>('Clock');
-export const IDS = new Token<IdGenerator>('IdGenerator');
+const CLOCK = new Token<Clock>('Clock');
+const IDS = new Token<IdGenerator>('IdGenerator');
 export const STATE_STORE = new Token<StateStore>('StateStore');
-export const RATE_LIMITER = new Token<RateLimiter>('RateLimiter');
+const RATE_LIMITER = new Token<RateLimiter>('RateLimiter');
 export const EVENT_PUBLISHER = new Token<EventPublisher>('EventPublisher');
 export const APP = new Token<Hono>('App');
 

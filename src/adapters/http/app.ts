@@ -9,7 +9,7 @@ import { healthRoutes, type ReadinessCheck } from './health-routes.ts';
 import { limitRequestsPerClient } from './rate-limit.ts';
 import { WEIBO_BASE_PATH, type WeiboRoutesDeps, weiboRoutes } from './weibo-routes.ts';
 
-export interface AppDeps extends WeiboRoutesDeps {
+interface AppDeps extends WeiboRoutesDeps {
   logger: Logger;
   jwks: Parameters<typeof healthRoutes>[0]['jwks'];
   readiness: ReadinessCheck[];

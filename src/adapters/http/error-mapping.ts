@@ -8,7 +8,7 @@ import { DomainError, type DomainErrorCode } from '../../domain/errors.ts';
 import { HttpError, type HttpErrorCode } from './http-errors.ts';
 
 /** Every answer the service gives for a failure: an error class's code, or a case of the edge. */
-export type ErrorCode =
+type ErrorCode =
   | DomainErrorCode
   | InfrastructureErrorCode
   | HttpErrorCode
@@ -55,7 +55,7 @@ const ROUTE_OVERRIDES: Record<string, Partial<Record<ErrorCode, ErrorCode>>> = {
   'POST /v1/users/weibo/users': { UNEXPECTED: 'CREATE_USER_FAILED' },
 };
 
-export interface ErrorResponse {
+interface ErrorResponse {
   status: ContentfulStatusCode;
   body: { code: number; error: string };
   headers: Record<string, string>;

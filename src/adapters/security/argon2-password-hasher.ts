@@ -5,7 +5,7 @@ import type { PasswordHasher } from '../../application/ports.ts';
 // inline; 2 is its documented value for Argon2id.
 const ARGON2ID = 2 as Algorithm.Argon2id;
 
-export interface Argon2Parameters {
+interface Argon2Parameters {
   /** In KiB. */
   memoryCost: number;
   timeCost: number;
@@ -13,7 +13,7 @@ export interface Argon2Parameters {
 }
 
 /** OWASP's first recommended argon2id setting: 19 MiB, 2 passes, 1 lane. */
-export const OWASP_ARGON2ID: Readonly<Argon2Parameters> = {
+const OWASP_ARGON2ID: Readonly<Argon2Parameters> = {
   memoryCost: 19456,
   timeCost: 2,
   parallelism: 1,

@@ -9,7 +9,7 @@ import {
   type JWK,
 } from 'jose';
 
-export type SigningAlgorithm = 'ES256' | 'EdDSA';
+type SigningAlgorithm = 'ES256' | 'EdDSA';
 
 /** The asymmetric key that signs every token; only `publicJwk` ever leaves the process. */
 export interface SigningKey {
