@@ -1,10 +1,10 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { createFakeWeibo } from '../support/fake-weibo.ts';
 import { eventually, jobsIn, unpublishedCount } from '../support/outbox.ts';
 import { Browser, freshUid } from '../support/running-service.ts';
-import { spawnService, waitForExit } from '../support/service-process.ts';
+import { type ServiceProcess, spawnService, waitForExit } from '../support/service-process.ts';
 
 const client = {
   clientId: 'crash',
@@ -33,6 +33,13 @@ afterAll(async () => {
   await database.destroy();
   await redis.quit();
 });
+
+/** A test that fails midway must not leave its instance running. */
+function killAfterTest({ process }: ServiceProcess): void {
+  onTestFinished(() => {
+    if (process.exitCode === null && process.signalCode === null) process.kill('SIGKILL');
+  });
+}
 
 async function bindThirty(url: string): Promise<string[]> {
   const uids = Array.from({ length: 30 }, freshUid);
@@ -63,14 +70,22 @@ describe('an instance killed with SIGKILL right after its last bind', () => {
       OUTBOX_QUEUES: queues.join(','),
       OUTBOX_RELAY: relay,
     });
+    killAfterTest(first);
     const uids = await bindThirty(first.url);
     first.process.kill('SIGKILL');
     await waitForExit(first.process);
     if (relay === 'false') expect(await unpublishedCount(database)).toBe(30);
 
     const second = await spawnService({ ...env, OUTBOX_QUEUES: queues.join(',') });
+    killAfterTest(second);
+    // The relay enqueues the jobs before it commits published_at: wait for both to be settled.
+    await eventually(async () => {
+      const counts = await Promise.all(
+        queues.map(async (queue) => (await jobsIn(redis, queue)).length),
+      );
+      return counts.every((count) => count >= 30) && (await unpublishedCount(database)) === 0;
+    }, 10_000);
     for (const queue of queues) {
-      await eventually(async () => (await jobsIn(redis, queue)).length >= 30, 5_000);
       const jobs = await jobsIn(redis, queue);
       expect(jobs).toHaveLength(30);
       expect(jobs.map((job) => job.data.data.weiboUid).sort()).toEqual([...uids].sort());

@@ -62,51 +62,52 @@ describe('POST /v1/users/weibo/users', () => {
     });
   });
 
-  const rows: Array<[string, (token: string) => unknown, number, number, string]> = [
-    ['a body that is not JSON', () => '{"username":', 400, 10155, 'Invalid request body'],
-    ['a JSON array', () => '[]', 400, 10155, 'Invalid request body'],
+  // The body builder comes last: printf-style titles consume the tuple in order.
+  const rows: Array<[string, number, number, string, (token: string) => unknown]> = [
+    ['a body that is not JSON', 400, 10155, 'Invalid request body', () => '{"username":'],
+    ['a JSON array', 400, 10155, 'Invalid request body', () => '[]'],
     [
       'a body over 16 KiB',
-      (t) => form(t, { pad: 'x'.repeat(16 * 1024) }),
       400,
       10155,
       'Invalid request body',
+      (t) => form(t, { pad: 'x'.repeat(16 * 1024) }),
     ],
     [
       'an invalid username',
-      (t) => form(t, { username: 'no spaces' }),
       400,
       10150,
       'Invalid username',
+      (t) => form(t, { username: 'no spaces' }),
     ],
-    ['a short password', (t) => form(t, { password: 'short' }), 400, 10108, 'Invalid password'],
-    ['an invalid email', (t) => form(t, { email: 'a@b' }), 400, 10126, 'Invalid email'],
-    ['an invalid phone', (t) => form(t, { phone: '12345' }), 400, 10117, 'Invalid phone number'],
+    ['a short password', 400, 10108, 'Invalid password', (t) => form(t, { password: 'short' })],
+    ['an invalid email', 400, 10126, 'Invalid email', (t) => form(t, { email: 'a@b' })],
+    ['an invalid phone', 400, 10117, 'Invalid phone number', (t) => form(t, { phone: '12345' })],
     [
       'no bind token',
-      (t) => form(t, { bind_token: undefined }),
       401,
       10130,
       'Invalid access token',
+      (t) => form(t, { bind_token: undefined }),
     ],
     [
       'a forged bind token',
-      (t) => form(`${t.slice(0, -4)}AAAA`),
       401,
       10130,
       'Invalid access token',
+      (t) => form(`${t.slice(0, -4)}AAAA`),
     ],
     [
       'a uid other than the token’s',
-      (t) => form(t, { uid: '1' }),
       401,
       10130,
       'Invalid access token',
+      (t) => form(t, { uid: '1' }),
     ],
   ];
   it.each(rows)(
     'refuses %s with %i %i and leaves nothing behind',
-    async (_case, body, status, code, error) => {
+    async (_case, status, code, error, body) => {
       const { browser, bindToken } = await unboundWeiboUser();
       const before = await counts();
       const answer = await browser.post(BIND, body(bindToken));
@@ -119,9 +120,18 @@ describe('POST /v1/users/weibo/users', () => {
   it('refuses a login token used as a bind token', async () => {
     const { browser, bindToken } = await unboundWeiboUser();
     const login = await browser.post(BIND, form(bindToken));
+    // Without a real login token the misuse below would send no token at all and prove nothing.
+    expect(login).toMatchObject({ status: 200, body: { code: 200, token: expect.any(String) } });
+    const loginToken: string = login.body.token;
+    expect(loginToken).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     const other = await unboundWeiboUser();
-    const answer = await other.browser.post(BIND, form(login.body.token));
-    expect(answer).toMatchObject({ status: 401, body: { code: 10130 } });
+    const before = await counts();
+    const answer = await other.browser.post(BIND, form(loginToken, { uid: other.uid }));
+    expect(answer).toMatchObject({
+      status: 401,
+      body: { code: 10130, error: 'Invalid access token' },
+    });
+    expect(await counts()).toEqual(before);
   });
 
   it('refuses a username taken in another letter case with 409 10152', async () => {

@@ -81,64 +81,96 @@ export class FakePasswordHasher implements PasswordHasher {
   }
 }
 
-/** Users, Weibo accounts and events in memory, with all-or-nothing transactions. */
+/** Usernames are unique ignoring ASCII case only, as the database's `lower(username COLLATE "C")`. */
+const foldAsciiCase = (username: string) =>
+  username.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
+
+/**
+ * Users, Weibo accounts and events in memory, held to the same contract as the Kysely
+ * repositories (test/integration/repositories.test.ts). A failed transaction undoes its own
+ * writes only, so one that fails never erases what another committed meanwhile. Unlike
+ * Postgres it isolates nothing: every write is visible at once, and nothing waits on a lock.
+ */
 export class InMemoryStore implements UnitOfWork {
-  users = new Map<string, UserProfile>();
-  weiboAccounts = new Map<string, WeiboAccount>();
-  events: DomainEvent[] = [];
+  readonly users = new Map<string, UserProfile>();
+  readonly weiboAccounts = new Map<string, WeiboAccount>();
+  readonly events: DomainEvent[] = [];
 
-  readonly userRepository: UserRepository = {
-    add: async (user) => {
-      const taken = [...this.users.values()].some(
-        (existing) => existing.username.toLowerCase() === user.username.toLowerCase(),
-      );
-      if (taken) throw new UsernameTaken();
-      this.users.set(user.id, structuredClone(user));
-    },
-    findById: async (id) => this.users.get(id) ?? null,
-  };
-
-  readonly weiboAccountRepository: WeiboAccountRepository = {
-    saveGrant: async (grant) => {
-      const account: WeiboAccount = {
-        uid: grant.uid,
-        userId: this.weiboAccounts.get(grant.uid)?.userId ?? null,
-        accessToken: grant.accessToken,
-        accessTokenExpiresAt: grant.expiresAt,
-      };
-      this.weiboAccounts.set(grant.uid, account);
-      return { ...account };
-    },
-    bindIfUnbound: async (uid, userId): Promise<BindOutcome> => {
-      const account = this.weiboAccounts.get(uid);
-      if (!account) return 'unknown-account';
-      if (account.userId !== null) return 'already-bound';
-      account.userId = userId;
-      return 'bound';
-    },
-  };
-
-  readonly outbox: Outbox = {
-    add: async (event) => {
-      this.events.push(event);
-    },
-  };
+  /** Outside a transaction every write commits at once, so there is nothing to undo. */
+  readonly userRepository: UserRepository = this.usersUndoneBy([]);
+  readonly weiboAccountRepository: WeiboAccountRepository = this.weiboAccountsUndoneBy([]);
+  readonly outbox: Outbox = this.outboxUndoneBy([]);
 
   async transaction<T>(work: (repositories: Repositories) => Promise<T>): Promise<T> {
-    const snapshot = structuredClone({
-      users: this.users,
-      weiboAccounts: this.weiboAccounts,
-      events: this.events,
-    });
+    const undo: Array<() => void> = [];
     try {
       return await work({
-        users: this.userRepository,
-        weiboAccounts: this.weiboAccountRepository,
-        outbox: this.outbox,
+        users: this.usersUndoneBy(undo),
+        weiboAccounts: this.weiboAccountsUndoneBy(undo),
+        outbox: this.outboxUndoneBy(undo),
       });
     } catch (error) {
-      Object.assign(this, snapshot);
+      for (const step of undo.reverse()) step();
       throw error;
     }
+  }
+
+  private usersUndoneBy(undo: Array<() => void>): UserRepository {
+    return {
+      add: async (user) => {
+        // The primary key: Postgres refuses a second row with the same id.
+        if (this.users.has(user.id)) throw new Error(`duplicate user id ${user.id}`);
+        const username = foldAsciiCase(user.username);
+        const taken = [...this.users.values()].some(
+          (existing) => foldAsciiCase(existing.username) === username,
+        );
+        if (taken) throw new UsernameTaken();
+        this.users.set(user.id, structuredClone(user));
+        undo.push(() => this.users.delete(user.id));
+      },
+      findById: async (id) => structuredClone(this.users.get(id) ?? null),
+    };
+  }
+
+  private weiboAccountsUndoneBy(undo: Array<() => void>): WeiboAccountRepository {
+    return {
+      saveGrant: async (grant) => {
+        const previous = this.weiboAccounts.get(grant.uid);
+        const account: WeiboAccount = {
+          uid: grant.uid,
+          userId: previous?.userId ?? null,
+          accessToken: grant.accessToken,
+          accessTokenExpiresAt: grant.expiresAt,
+        };
+        this.weiboAccounts.set(grant.uid, account);
+        undo.push(() =>
+          previous
+            ? this.weiboAccounts.set(grant.uid, previous)
+            : this.weiboAccounts.delete(grant.uid),
+        );
+        return { ...account };
+      },
+      bindIfUnbound: async (uid, userId): Promise<BindOutcome> => {
+        const account = this.weiboAccounts.get(uid);
+        if (!account) return 'unknown-account';
+        if (account.userId !== null) return 'already-bound';
+        // The foreign key: Postgres refuses to bind an account to a user it does not hold.
+        if (!this.users.has(userId)) throw new Error(`no user ${userId} to bind ${uid} to`);
+        account.userId = userId;
+        undo.push(() => {
+          account.userId = null;
+        });
+        return 'bound';
+      },
+    };
+  }
+
+  private outboxUndoneBy(undo: Array<() => void>): Outbox {
+    return {
+      add: async (event) => {
+        this.events.push(event);
+        undo.push(() => this.events.splice(this.events.indexOf(event), 1));
+      },
+    };
   }
 }
