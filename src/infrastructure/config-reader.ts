@@ -33,6 +33,11 @@ export function environmentReader(env: NodeJS.ProcessEnv) {
       if (value === undefined) return problem(`${name} is required`, '');
       return isHttpUrl(value) ? value : problem(`${name} must be an http(s) URL`, '');
     },
+    requiredUrl(name: string): string {
+      const value = raw(name);
+      if (value === undefined) return problem(`${name} is required`, '');
+      return URL.canParse(value) ? value : problem(`${name} must be a URL`, '');
+    },
     optionalUrl(name: string): string | undefined {
       const value = raw(name);
       if (value === undefined) return undefined;

@@ -40,7 +40,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const read = environmentReader(env);
   const production = env.NODE_ENV === 'production';
   const weibo = readWeibo(read, env, production);
-  const databaseUrl = read.optionalUrl('DATABASE_URL');
+  // The embedded stores are for development and tests only.
+  const databaseUrl = production
+    ? read.requiredUrl('DATABASE_URL')
+    : read.optionalUrl('DATABASE_URL');
   const sandboxAsked = read.boolean('WEIBO_SANDBOX', false);
   if (!weibo && databaseUrl && !sandboxAsked) {
     read.problems.push(
@@ -56,7 +59,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     port: read.integer('PORT', 8000, 0, 65_535),
     host: read.text('HOST', '127.0.0.1'),
     databaseUrl,
-    redisUrl: read.optionalUrl('REDIS_URL'),
+    redisUrl: production ? read.requiredUrl('REDIS_URL') : read.optionalUrl('REDIS_URL'),
     weibo,
     jwt: {
       privateKeyPem: production

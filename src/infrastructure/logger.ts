@@ -1,4 +1,13 @@
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
+import pretty from 'pino-pretty';
+
+const PRETTY = {
+  translateTime: 'SYS:HH:MM:ss',
+  ignore: 'pid,hostname,service',
+  singleLine: true,
+  // Synchronous, so the last lines before an exit are not lost.
+  sync: true,
+};
 
 /**
  * JSON logs; secrets are censored by name even if a careless call passes them in. Not `code`:
@@ -33,5 +42,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       censor: '[redacted]',
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  // A person at a terminal reads lines; anything else (a container, a pipe) gets JSON.
+  return process.stdout.isTTY ? pino(options, pretty(PRETTY)) : pino(options);
 }

@@ -52,11 +52,13 @@ describe('loadConfig', () => {
     });
   });
 
-  it('refuses to start in production without Weibo credentials or keys, one line each', () => {
+  it('refuses to start in production without Weibo credentials, keys or stores, one line each', () => {
     expect(problemsOf({ NODE_ENV: 'production' })).toEqual([
       'WEIBO_CLIENT_ID is required',
       'WEIBO_CLIENT_SECRET is required',
       'WEIBO_REDIRECT_URI is required',
+      'DATABASE_URL is required',
+      'REDIS_URL is required',
       'JWT_PRIVATE_KEY is required',
       'TOKEN_ENCRYPTION_KEY is required',
     ]);
@@ -66,6 +68,8 @@ describe('loadConfig', () => {
     const config = loadConfig({
       NODE_ENV: 'production',
       ...WEIBO,
+      DATABASE_URL: 'postgres://db.internal/weibo_auth',
+      REDIS_URL: 'redis://redis.internal:6379',
       JWT_PRIVATE_KEY: 'pem',
       TOKEN_ENCRYPTION_KEY: 'key',
     });
