@@ -1,11 +1,13 @@
-import { Hono } from 'hono';
+import type { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
 import type { RateLimiter } from '../../application/ports.ts';
+import { docsRoutes } from './docs-routes.ts';
 import { errorBody, errorResponse, errorStatus } from './error-mapping.ts';
 import { healthRoutes, type ReadinessCheck } from './health-routes.ts';
+import { openApiRouter, serveOpenApiDocument } from './openapi.ts';
 import { limitRequestsPerClient } from './rate-limit.ts';
 import { WEIBO_BASE_PATH, type WeiboRoutesDeps, weiboRoutes } from './weibo-routes.ts';
 
@@ -20,7 +22,8 @@ interface AppDeps extends WeiboRoutesDeps {
 }
 
 export function createApp(deps: AppDeps) {
-  const app = new Hono();
+  // Routes defined through `openapi()` here or in a mounted router join `GET /openapi.json`.
+  const app = openApiRouter();
   app.use(requestId());
   app.use(async (c, next) => {
     const started = performance.now();
@@ -49,6 +52,8 @@ export function createApp(deps: AppDeps) {
   app.use(`${WEIBO_BASE_PATH}/*`, limitRequestsPerClient(deps.rateLimit));
   app.route(WEIBO_BASE_PATH, weiboRoutes(deps));
   app.route('/', healthRoutes(deps));
+  serveOpenApiDocument(app);
+  app.route('/', docsRoutes());
   for (const mount of deps.mounts) app.route(mount.path, mount.app);
 
   app.notFound((c) => c.json(errorBody('NOT_FOUND'), errorStatus('NOT_FOUND')));

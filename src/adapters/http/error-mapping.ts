@@ -8,7 +8,7 @@ import { DomainError, type DomainErrorCode } from '../../domain/errors.ts';
 import { HttpError, type HttpErrorCode } from './http-errors.ts';
 
 /** Every answer the service gives for a failure: an error class's code, or a case of the edge. */
-type ErrorCode =
+export type ErrorCode =
   | DomainErrorCode
   | InfrastructureErrorCode
   | HttpErrorCode

@@ -1,17 +1,26 @@
-import { Hono, type MiddlewareHandler } from 'hono';
+import { createRoute } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import type { BindAccount } from '../../application/bind-account.ts';
 import type { CompleteWeiboLogin } from '../../application/complete-weibo-login.ts';
-import type { Display } from '../../application/ports.ts';
 import type { StartWeiboLogin } from '../../application/start-weibo-login.ts';
 import { invalidQuery } from './http-errors.ts';
 import { readJsonObject } from './json-body.ts';
+import { documentedJsonBody, errorResponses, json, openApiRouter } from './openapi.ts';
+import {
+  AccountBound,
+  AuthorizationQuery,
+  AuthorizationUrl,
+  BindForm,
+  CallbackQuery,
+  NotBound,
+  SignedIn,
+} from './schemas.ts';
 
 export const WEIBO_BASE_PATH = '/v1/users/weibo';
 const BINDING_COOKIE = 'weibo_auth_binding';
 const MAX_BODY_BYTES = 16 * 1024;
-const MAX_PARAM_LENGTH = 512;
-const DISPLAYS: readonly string[] = ['default', 'mobile', 'wap', 'client'] satisfies Display[];
+const tags = ['Sign in with Weibo'];
 
 export interface WeiboRoutesDeps {
   startLogin: StartWeiboLogin;
@@ -21,62 +30,135 @@ export interface WeiboRoutesDeps {
   stateTtlSeconds: number;
 }
 
+const authorization = createRoute({
+  method: 'get',
+  path: '/authorization',
+  tags,
+  summary: 'The Weibo authorize URL, and the browser-binding cookie',
+  request: { query: AuthorizationQuery },
+  responses: {
+    200: {
+      description: 'Send the browser to `oauth_url`.',
+      headers: {
+        'Set-Cookie': {
+          description: 'The browser-binding cookie (HttpOnly, SameSite=Lax).',
+          schema: { type: 'string' },
+        },
+      },
+      content: json(AuthorizationUrl),
+    },
+    ...errorResponses(
+      'INVALID_QUERY',
+      'INVALID_RETURN_TO',
+      'RATE_LIMITED',
+      'LOGIN_PAGE_UNAVAILABLE',
+      'UNEXPECTED',
+    ),
+  },
+});
+
+const callback = createRoute({
+  method: 'get',
+  path: '/users',
+  tags,
+  summary: "Weibo's redirect: sign in, or get a bind token",
+  request: { query: CallbackQuery },
+  responses: {
+    200: {
+      description: 'Code 200: signed in. Code 201: not bound yet, show the bind form.',
+      content: json(SignedIn.or(NotBound)),
+    },
+    ...errorResponses(
+      'INVALID_QUERY',
+      'OAUTH_CODE_REJECTED',
+      'STATE_INVALID',
+      'RATE_LIMITED',
+      'OAUTH_PROVIDER_UNAVAILABLE',
+      'STORAGE_UNAVAILABLE',
+      'UNEXPECTED',
+    ),
+  },
+});
+
+const bind = createRoute({
+  method: 'post',
+  path: '/users',
+  tags,
+  summary: 'Create the local account and bind the Weibo account to it',
+  request: { body: documentedJsonBody('BindForm') },
+  responses: {
+    200: { description: 'Bound and signed in.', content: json(AccountBound) },
+    ...errorResponses(
+      'INVALID_BODY',
+      'INVALID_QUERY',
+      'INVALID_USERNAME',
+      'INVALID_PASSWORD',
+      'INVALID_EMAIL',
+      'INVALID_PHONE',
+      'BIND_TOKEN_INVALID',
+      'USERNAME_TAKEN',
+      'WEIBO_ALREADY_BOUND',
+      'RATE_LIMITED',
+      'STORAGE_UNAVAILABLE',
+      'CREATE_USER_FAILED',
+    ),
+  },
+});
+
 export function weiboRoutes(deps: WeiboRoutesDeps) {
-  return new Hono()
-    .use(singleValuedQuery)
-    .get('/authorization', async (c) => {
-      const { return_to, display, forcelogin, language } = c.req.query();
-      if (display !== undefined && !DISPLAYS.includes(display)) throw invalidQuery();
-      if (forcelogin !== undefined && forcelogin !== 'true' && forcelogin !== 'false') {
-        throw invalidQuery();
-      }
-      if (language !== undefined && language !== 'en') throw invalidQuery();
-      const started = await deps.startLogin.execute({
-        returnTo: return_to,
-        display: display as Display | undefined,
-        forceLogin: forcelogin === 'true',
-        language,
-        browserSecret: getCookie(c, BINDING_COOKIE),
-      });
-      setCookie(c, BINDING_COOKIE, started.browserSecret, {
-        httpOnly: true,
-        sameSite: 'Lax',
-        secure: deps.cookieSecure,
-        path: WEIBO_BASE_PATH,
-        maxAge: deps.stateTtlSeconds,
-      });
-      return c.json({ code: 200, oauth_url: started.oauthUrl });
-    })
-    .get('/users', async (c) => {
-      const { code, state } = c.req.query();
-      if (!code || !state || code.length > MAX_PARAM_LENGTH || state.length > MAX_PARAM_LENGTH) {
-        throw invalidQuery();
-      }
-      const result = await deps.completeLogin.execute({
-        code,
-        state,
-        browserSecret: getCookie(c, BINDING_COOKIE),
-      });
-      if (result.kind === 'signed-in') {
-        const { username, token, returnTo } = result;
-        return c.json({ code: 200, username, token, return_to: returnTo });
-      }
-      const { uid, bindToken, returnTo, profile } = result;
-      return c.json({
+  const app = openApiRouter();
+  app.openAPIRegistry.register('BindForm', BindForm);
+  app.use(singleValuedQuery);
+
+  app.openapi(authorization, async (c) => {
+    const { return_to, display, forcelogin, language } = c.req.valid('query');
+    const started = await deps.startLogin.execute({
+      returnTo: return_to,
+      display,
+      forceLogin: forcelogin === 'true',
+      language,
+      browserSecret: getCookie(c, BINDING_COOKIE),
+    });
+    setCookie(c, BINDING_COOKIE, started.browserSecret, {
+      httpOnly: true,
+      sameSite: 'Lax',
+      secure: deps.cookieSecure,
+      path: WEIBO_BASE_PATH,
+      maxAge: deps.stateTtlSeconds,
+    });
+    return c.json({ code: 200, oauth_url: started.oauthUrl }, 200);
+  });
+
+  app.openapi(callback, async (c) => {
+    const { code, state } = c.req.valid('query');
+    const browserSecret = getCookie(c, BINDING_COOKIE);
+    const result = await deps.completeLogin.execute({ code, state, browserSecret });
+    if (result.kind === 'signed-in') {
+      const { username, token, returnTo } = result;
+      return c.json({ code: 200, username, token, return_to: returnTo }, 200);
+    }
+    const { uid, bindToken, returnTo, profile } = result;
+    return c.json(
+      {
         code: 201,
         uid,
         bind_token: bindToken,
         return_to: returnTo,
         ...(profile && { profile: { screen_name: profile.screenName, avatar: profile.avatar } }),
-      });
-    })
-    .post('/users', async (c) => {
-      const body = await readJsonObject(c, MAX_BODY_BYTES);
-      const bound = await deps.bindAccount.execute(body);
-      return c.json({ code: 200, username: bound.username, token: bound.token });
-    });
+      },
+      200,
+    );
+  });
+
+  app.openapi(bind, async (c) => {
+    const body = await readJsonObject(c, MAX_BODY_BYTES);
+    const bound = await deps.bindAccount.execute(body);
+    return c.json({ code: 200, username: bound.username, token: bound.token }, 200);
+  });
+  return app;
 }
 
+/** A query parameter given twice is refused, whether or not a route reads it. */
 const singleValuedQuery: MiddlewareHandler = async (c, next) => {
   for (const values of Object.values(c.req.queries())) {
     if (values.length > 1) throw invalidQuery();

@@ -1,0 +1,38 @@
+import { z } from '@hono/zod-openapi';
+import type { DomainEvent } from '../../domain/events.ts';
+
+const instant = z.iso.datetime().openapi({ example: '2026-11-23T08:00:00.000Z' });
+
+/** The `data` of each event type: `tsc` fails until a new domain event type has its entry. */
+const EVENT_DATA = {
+  UserBoundToWeibo: z.object({
+    userId: z.uuid(),
+    username: z.string(),
+    weiboUid: z.string(),
+    boundAt: instant,
+  }),
+} satisfies Record<DomainEvent['type'], z.ZodObject>;
+
+/** The CloudEvents 1.0 envelope of one event type, as the relay publishes it. */
+function cloudEvent(type: string, data: z.ZodObject) {
+  return z
+    .object({
+      specversion: z.literal('1.0'),
+      id: z.uuid().openapi({ description: 'The event id, also the BullMQ `jobId`.' }),
+      source: z.literal('weibo-auth'),
+      type: z.literal(type),
+      subject: z.uuid().openapi({ description: 'The user id.' }),
+      time: instant,
+      datacontenttype: z.literal('application/json'),
+      data: data.strict(),
+    })
+    .strict()
+    .openapi({
+      description: `The data of a BullMQ job named \`${type}\`, on each queue of \`OUTBOX_QUEUES\`; delivered at least once.`,
+    });
+}
+
+/** Each event type's envelope schema, named after the type. */
+export function eventSchemas() {
+  return Object.entries(EVENT_DATA).map(([type, data]) => [type, cloudEvent(type, data)] as const);
+}
