@@ -8,6 +8,10 @@ import { createApp } from '../adapters/http/app.ts';
 import { demoRoutes } from '../adapters/http/demo-routes.ts';
 import { InMemoryRateLimiter } from '../adapters/memory/in-memory-rate-limiter.ts';
 import { InMemoryStateStore } from '../adapters/memory/in-memory-state-store.ts';
+import { MeteredOAuthProvider } from '../adapters/metrics/metered-oauth-provider.ts';
+import { MeteredOutboxStore } from '../adapters/metrics/metered-outbox-store.ts';
+import { MeteredStateStore } from '../adapters/metrics/metered-state-store.ts';
+import { ServiceMetrics } from '../adapters/metrics/service-metrics.ts';
 import { BullMqEventPublisher } from '../adapters/outbox/bullmq-event-publisher.ts';
 import { LoggingEventPublisher } from '../adapters/outbox/logging-event-publisher.ts';
 import { OutboxRelay } from '../adapters/outbox/outbox-relay.ts';
@@ -28,6 +32,7 @@ import type {
   Clock,
   EventPublisher,
   IdGenerator,
+  OAuthProvider,
   RateLimiter,
   StateStore,
   TokenCipher,
@@ -65,6 +70,8 @@ const IDS = new Token<IdGenerator>('IdGenerator');
 export const STATE_STORE = new Token<StateStore>('StateStore');
 const RATE_LIMITER = new Token<RateLimiter>('RateLimiter');
 export const EVENT_PUBLISHER = new Token<EventPublisher>('EventPublisher');
+const OAUTH_PROVIDER = new Token<OAuthProvider>('OAuthProvider');
+export const METRICS = new Token<ServiceMetrics>('ServiceMetrics');
 export const APP = new Token<Hono>('App');
 
 /** The one composition root: tsc checks every argument against what its token provides. */
@@ -81,9 +88,11 @@ export function buildContainer(resources: Resources): Container {
   value(IDS, { uuid: randomUUID });
   if (resources.weibo) value(WEIBO, resources.weibo);
 
-  bindFactory(container, STATE_STORE, [CLOCK], (clock) =>
-    redis ? new RedisStateStore(redis) : new InMemoryStateStore(clock),
-  );
+  bindFactory(container, METRICS, [KyselyOutboxStore], (outbox) => new ServiceMetrics(outbox));
+  bindFactory(container, STATE_STORE, [CLOCK, METRICS], (clock, metrics) => {
+    const store = redis ? new RedisStateStore(redis) : new InMemoryStateStore(clock);
+    return new MeteredStateStore(store, metrics);
+  });
   bindFactory(container, RATE_LIMITER, [CLOCK], (clock) =>
     redis ? new RedisRateLimiter(redis, clock) : new InMemoryRateLimiter(clock),
   );
@@ -94,6 +103,12 @@ export function buildContainer(resources: Resources): Container {
   );
 
   bindClass(container, WeiboOAuthClient, [WEIBO, CLOCK]);
+  bindFactory(
+    container,
+    OAUTH_PROVIDER,
+    [WeiboOAuthClient, METRICS],
+    (weibo, metrics) => new MeteredOAuthProvider(weibo, metrics),
+  );
   bindClass(container, KyselyUserRepository, [DATABASE]);
   bindClass(container, KyselyWeiboAccountRepository, [DATABASE, TOKEN_CIPHER]);
   bindClass(container, KyselyUnitOfWork, [DATABASE, TOKEN_CIPHER]);
@@ -102,8 +117,9 @@ export function buildContainer(resources: Resources): Container {
   bindFactory(
     container,
     OutboxRelay,
-    [KyselyOutboxStore, EVENT_PUBLISHER, LOGGER],
-    (store, publisher, logger) => new OutboxRelay(store, publisher, logger),
+    [KyselyOutboxStore, EVENT_PUBLISHER, LOGGER, METRICS],
+    (store, publisher, logger, metrics) =>
+      new OutboxRelay(new MeteredOutboxStore(store, metrics), publisher, logger),
   );
   bindFactory(container, JoseTokenIssuer, [SIGNING_KEY, CLOCK], (key, clock) => {
     const { issuer, audience, ttlSeconds } = config.jwt;
@@ -111,11 +127,11 @@ export function buildContainer(resources: Resources): Container {
     return new JoseTokenIssuer(key, { issuer, audience, ...ttls }, clock);
   });
 
-  bindFactory(container, StartWeiboLogin, [WeiboOAuthClient, STATE_STORE], (oauth, states) => {
+  bindFactory(container, StartWeiboLogin, [OAUTH_PROVIDER, STATE_STORE], (oauth, states) => {
     return new StartWeiboLogin(oauth, states, config.stateTtlSeconds);
   });
   bindClass(container, CompleteWeiboLogin, [
-    WeiboOAuthClient,
+    OAUTH_PROVIDER,
     STATE_STORE,
     KyselyWeiboAccountRepository,
     KyselyUserRepository,
@@ -135,10 +151,19 @@ export function buildContainer(resources: Resources): Container {
   bindFactory(
     container,
     APP,
-    [LOGGER, StartWeiboLogin, CompleteWeiboLogin, BindAccount, JoseTokenIssuer, RATE_LIMITER],
-    (logger, startLogin, completeLogin, bindAccount, tokens, limiter) =>
+    [
+      LOGGER,
+      METRICS,
+      StartWeiboLogin,
+      CompleteWeiboLogin,
+      BindAccount,
+      JoseTokenIssuer,
+      RATE_LIMITER,
+    ],
+    (logger, serviceMetrics, startLogin, completeLogin, bindAccount, tokens, limiter) =>
       createApp({
         logger,
+        serviceMetrics,
         startLogin,
         completeLogin,
         bindAccount,

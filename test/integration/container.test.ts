@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InMemoryStateStore } from '../../src/adapters/memory/in-memory-state-store.ts';
+import { MeteredStateStore } from '../../src/adapters/metrics/metered-state-store.ts';
 import { LoggingEventPublisher } from '../../src/adapters/outbox/logging-event-publisher.ts';
 import { OutboxRelay } from '../../src/adapters/outbox/outbox-relay.ts';
 import { AesGcmTokenCipher } from '../../src/adapters/security/aes-gcm-token-cipher.ts';
@@ -59,7 +59,8 @@ describe('the composition root with PGlite and in-process stores', () => {
 
   it('picks the in-process implementations without Redis, once each', async () => {
     const container = await realContainer();
-    expect(resolve(container, STATE_STORE)).toBeInstanceOf(InMemoryStateStore);
+    // Metered, around the in-process store (the authorize call above ran on it without Redis).
+    expect(resolve(container, STATE_STORE)).toBeInstanceOf(MeteredStateStore);
     expect(resolve(container, STATE_STORE)).toBe(resolve(container, STATE_STORE));
     expect(resolve(container, EVENT_PUBLISHER)).toBeInstanceOf(LoggingEventPublisher);
     expect(resolve(container, OutboxRelay)).toBeInstanceOf(OutboxRelay);

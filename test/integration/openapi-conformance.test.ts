@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/adapters/http/app.ts';
 import { InMemoryRateLimiter } from '../../src/adapters/memory/in-memory-rate-limiter.ts';
+import { ServiceMetrics } from '../../src/adapters/metrics/service-metrics.ts';
 import { BindAccount } from '../../src/application/bind-account.ts';
 import { CompleteWeiboLogin } from '../../src/application/complete-weibo-login.ts';
 import { StateStoreUnavailable, StorageUnavailable } from '../../src/application/errors.ts';
@@ -123,6 +124,8 @@ async function unbound() {
   return { browser, uid, bindToken: answer.body.bind_token as string, answer };
 }
 
+const EMPTY_OUTBOX = { backlog: async () => ({ unpublished: 0, oldestAgeSeconds: 0 }) };
+
 describe('the running service answers as its document says', () => {
   it('GET /v1/users/weibo/authorization', async () => {
     const browser = sut.browser();
@@ -229,6 +232,12 @@ describe('the running service answers as its document says', () => {
     expectAnswer('get /readyz', await send('/readyz'), 200);
     const jwks = await send('/.well-known/jwks.json');
     expect(expectAnswer('get /.well-known/jwks.json', jwks, 200).body.keys).toHaveLength(1);
+    const metrics = await fetch(`${sut.service.url}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(Object.keys(doc.paths['/metrics'].get.responses['200'].content)).toEqual(['text/plain']);
+    expect(await metrics.text()).toContain('weibo_auth_http_requests_total');
+    answered.add('get /metrics 200 ');
   });
 });
 
@@ -241,6 +250,7 @@ function failingApp(states: StateStore, unitOfWork: UnitOfWork) {
   const limiter = new InMemoryRateLimiter(clock);
   return createApp({
     logger: silentLogger,
+    serviceMetrics: new ServiceMetrics(EMPTY_OUTBOX),
     startLogin: new StartWeiboLogin(oauth, states, 600),
     completeLogin: new CompleteWeiboLogin(
       oauth,

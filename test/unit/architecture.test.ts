@@ -11,6 +11,8 @@ const SRC = path.resolve(import.meta.dirname, '../../src');
 const CROSS_ADAPTER_IMPORTS: Record<string, string[]> = {
   // The sandbox plays Weibo's part and may share the real client's view of Weibo's API.
   'weibo/sandbox': ['weibo'],
+  // The HTTP edge times every request; metrics stay out of routes and use cases.
+  http: ['metrics'],
 };
 
 /** `import … from`, `export … from`, `import 'x'` and `import('x')`, multi-line ones included. */

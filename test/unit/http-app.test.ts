@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/adapters/http/app.ts';
 import { InMemoryRateLimiter } from '../../src/adapters/memory/in-memory-rate-limiter.ts';
 import { InMemoryStateStore } from '../../src/adapters/memory/in-memory-state-store.ts';
+import { ServiceMetrics } from '../../src/adapters/metrics/service-metrics.ts';
 import { BindAccount } from '../../src/application/bind-account.ts';
 import { CompleteWeiboLogin } from '../../src/application/complete-weibo-login.ts';
 import { StateStoreUnavailable, StorageUnavailable } from '../../src/application/errors.ts';
@@ -34,6 +35,7 @@ function appWith(
   const limiter = new InMemoryRateLimiter(clock);
   return createApp({
     logger: silentLogger,
+    serviceMetrics: new ServiceMetrics(EMPTY_OUTBOX),
     startLogin: new StartWeiboLogin(oauth, states, 600),
     completeLogin: new CompleteWeiboLogin(
       oauth,
@@ -80,6 +82,8 @@ const post = (body: string) => ({
   body,
   headers: { 'content-type': 'application/json' },
 });
+
+const EMPTY_OUTBOX = { backlog: async () => ({ unpublished: 0, oldestAgeSeconds: 0 }) };
 
 describe('HTTP app', () => {
   it('answers 503 10124 for the login page when the state store is down', async () => {

@@ -4,6 +4,8 @@ import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
 import type { RateLimiter } from '../../application/ports.ts';
+import { httpMetrics } from '../metrics/http-metrics.ts';
+import type { ServiceMetrics } from '../metrics/service-metrics.ts';
 import { docsRoutes } from './docs-routes.ts';
 import { errorBody, errorResponse, errorStatus } from './error-mapping.ts';
 import { healthRoutes, type ReadinessCheck } from './health-routes.ts';
@@ -13,6 +15,7 @@ import { WEIBO_BASE_PATH, type WeiboRoutesDeps, weiboRoutes } from './weibo-rout
 
 interface AppDeps extends WeiboRoutesDeps {
   logger: Logger;
+  serviceMetrics: ServiceMetrics;
   jwks: Parameters<typeof healthRoutes>[0]['jwks'];
   readiness: ReadinessCheck[];
   corsOrigins: string[];
@@ -24,6 +27,8 @@ interface AppDeps extends WeiboRoutesDeps {
 export function createApp(deps: AppDeps) {
   // Routes defined through `openapi()` here or in a mounted router join `GET /openapi.json`.
   const app = openApiRouter();
+  // First, so it times every answer, the error handler's included.
+  app.use(httpMetrics(deps.serviceMetrics));
   app.use(requestId());
   app.use(async (c, next) => {
     const started = performance.now();
@@ -51,7 +56,7 @@ export function createApp(deps: AppDeps) {
   }
   app.use(`${WEIBO_BASE_PATH}/*`, limitRequestsPerClient(deps.rateLimit));
   app.route(WEIBO_BASE_PATH, weiboRoutes(deps));
-  app.route('/', healthRoutes(deps));
+  app.route('/', healthRoutes({ ...deps, metrics: () => deps.serviceMetrics.text() }));
   serveOpenApiDocument(app);
   app.route('/', docsRoutes());
   for (const mount of deps.mounts) app.route(mount.path, mount.app);

@@ -1,4 +1,4 @@
-import { createRoute, type z } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import type { JSONWebKeySet } from 'jose';
 import { errorBody } from './error-mapping.ts';
 import { errorSchema, json, openApiRouter } from './openapi.ts';
@@ -44,8 +44,29 @@ const jwks = createRoute({
   responses: { 200: { description: 'A JSON Web Key Set.', content: json(JsonWebKeySet) } },
 });
 
-export function healthRoutes(deps: { jwks: () => JSONWebKeySet; readiness: ReadinessCheck[] }) {
+const metrics = createRoute({
+  method: 'get',
+  path: '/metrics',
+  tags,
+  summary: 'Prometheus metrics (keep it off the public ingress)',
+  responses: {
+    200: {
+      description: 'The Prometheus text exposition.',
+      content: { 'text/plain': { schema: z.string() } },
+    },
+  },
+});
+
+export function healthRoutes(deps: {
+  jwks: () => JSONWebKeySet;
+  readiness: ReadinessCheck[];
+  metrics: () => Promise<{ contentType: string; body: string }>;
+}) {
   const app = openApiRouter();
+  app.openapi(metrics, async (c) => {
+    const { contentType, body } = await deps.metrics();
+    return c.text(body, 200, { 'Content-Type': contentType });
+  });
   app.openapi(healthz, (c) => c.json({ status: 'ok' }, 200));
   app.openapi(readyz, async (c) => {
     const results = await Promise.allSettled(deps.readiness.map((r) => withTimeout(r.check())));
