@@ -1,34 +1,59 @@
 /**
  * An example consumer of weibo-auth's events: a BullMQ Worker on the queue weibo-auth
- * publishes to, handling UserBoundToWeibo idempotently by event id.
+ * publishes to, handling UserBoundToWeibo, UserUnboundFromWeibo and UserDeleted idempotently
+ * by event id.
  *
  *   REDIS_URL=redis://127.0.0.1:6379 QUEUE=weibo-auth-events npx tsx examples/user-bound-consumer.ts
  */
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 
-export interface UserBoundToWeibo {
+/** The CloudEvents 1.0 envelope every event comes in; `subject` is the user id. */
+interface Envelope<Type extends string, Data> {
   specversion: '1.0';
   id: string;
   source: 'weibo-auth';
-  type: 'UserBoundToWeibo';
+  type: Type;
   subject: string;
   time: string;
   datacontenttype: 'application/json';
-  data: { userId: string; username: string; weiboUid: string; boundAt: string };
+  data: Data;
 }
+
+export type UserBoundToWeibo = Envelope<
+  'UserBoundToWeibo',
+  { userId: string; username: string; weiboUid: string; boundAt: string }
+>;
+export type UserUnboundFromWeibo = Envelope<
+  'UserUnboundFromWeibo',
+  { userId: string; username: string; weiboUid: string; unboundAt: string }
+>;
+/** `weiboUid` is null when no Weibo account was bound to the user when it was deleted. */
+export type UserDeleted = Envelope<
+  'UserDeleted',
+  { userId: string; username: string; weiboUid: string | null; deletedAt: string }
+>;
+export type WeiboAuthEvent = UserBoundToWeibo | UserUnboundFromWeibo | UserDeleted;
+
+/** A handler per event type; a type without one (or one added later) is acknowledged unhandled. */
+export type EventHandlers = {
+  [Type in WeiboAuthEvent['type']]?: (
+    event: Extract<WeiboAuthEvent, { type: Type }>,
+  ) => Promise<void>;
+};
 
 const PROCESSED_TTL_SECONDS = 30 * 24 * 3600;
 
 /**
  * Delivery is at least once, so the same event id can arrive twice: the worker remembers the
  * ids it has handled (here in Redis; in a real service, in the same transaction as its own
- * write) and skips them.
+ * write) and skips them. A handler that throws leaves the id unmarked, so BullMQ's retry runs it
+ * again.
  */
-export function consumeUserBoundEvents(options: {
+export function consumeWeiboAuthEvents(options: {
   redisUrl: string;
   queue: string;
-  handle: (event: UserBoundToWeibo) => Promise<void>;
+  handlers: EventHandlers;
 }): { close(): Promise<void> } {
   // Workers block on Redis, which needs maxRetriesPerRequest: null.
   const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
@@ -36,10 +61,14 @@ export function consumeUserBoundEvents(options: {
   const worker = new Worker(
     options.queue,
     async (job) => {
-      if (job.name !== 'UserBoundToWeibo') return 'ignored';
-      const event = job.data as UserBoundToWeibo;
+      const type = job.name as WeiboAuthEvent['type'];
+      // Own properties only: a job named `toString` must not run Object.prototype's.
+      const handle = Object.hasOwn(options.handlers, type) ? options.handlers[type] : undefined;
+      if (!handle) return 'ignored';
+      const event = job.data as WeiboAuthEvent;
       if (await connection.exists(processedKey(event.id))) return 'duplicate';
-      await options.handle(event);
+      // The job name is the event type, so `event` is the type `handle` takes.
+      await (handle as (event: WeiboAuthEvent) => Promise<void>)(event);
       await connection.set(processedKey(event.id), '1', 'EX', PROCESSED_TTL_SECONDS);
       return 'handled';
     },
@@ -54,12 +83,30 @@ export function consumeUserBoundEvents(options: {
   };
 }
 
+/** The same worker for a consumer that only cares about binds. */
+export function consumeUserBoundEvents(options: {
+  redisUrl: string;
+  queue: string;
+  handle: (event: UserBoundToWeibo) => Promise<void>;
+}): { close(): Promise<void> } {
+  return consumeWeiboAuthEvents({ ...options, handlers: { UserBoundToWeibo: options.handle } });
+}
+
 if (import.meta.main) {
-  const consumer = consumeUserBoundEvents({
+  const consumer = consumeWeiboAuthEvents({
     redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     queue: process.env.QUEUE ?? 'weibo-auth-events',
-    handle: async (event) => {
-      console.log(`user ${event.data.username} bound Weibo ${event.data.weiboUid} (${event.id})`);
+    handlers: {
+      UserBoundToWeibo: async ({ id, data }) => {
+        console.log(`user ${data.username} bound Weibo ${data.weiboUid} (${id})`);
+      },
+      UserUnboundFromWeibo: async ({ id, data }) => {
+        console.log(`user ${data.username} unbound Weibo ${data.weiboUid} (${id})`);
+      },
+      UserDeleted: async ({ id, data }) => {
+        const weibo = data.weiboUid ? `, Weibo ${data.weiboUid} with it` : '';
+        console.log(`user ${data.username} deleted${weibo}: forget them (${id})`);
+      },
     },
   });
   process.once('SIGINT', () => void consumer.close());

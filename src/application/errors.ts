@@ -3,7 +3,8 @@ export type InfrastructureErrorCode =
   | 'STORAGE_UNAVAILABLE'
   | 'OAUTH_PROVIDER_UNAVAILABLE'
   | 'OAUTH_CODE_REJECTED'
-  | 'RATE_LIMITED';
+  | 'RATE_LIMITED'
+  | 'WEIBO_AUTHORIZATION_EXPIRED';
 
 /** Failures of what the application talks to, raised at the adapter edge. */
 export abstract class InfrastructureError extends Error {
@@ -34,4 +35,9 @@ export class RateLimited extends InfrastructureError {
   constructor(readonly retryAfterSeconds: number) {
     super(`rate limited for ${retryAfterSeconds} s`);
   }
+}
+
+/** The provider refused the stored token (expired or revoked): sign in with it again. */
+export class WeiboAuthorizationExpired extends InfrastructureError {
+  readonly code = 'WEIBO_AUTHORIZATION_EXPIRED';
 }

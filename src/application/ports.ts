@@ -1,6 +1,12 @@
 import type { DomainEvent } from '../domain/events.ts';
 import type { UserProfile } from '../domain/user-profile.ts';
-import type { WeiboAccount, WeiboGrant, WeiboProfile } from '../domain/weibo-account.ts';
+import type {
+  BoundWeiboAccount,
+  WeiboAccount,
+  WeiboFriendsPage,
+  WeiboGrant,
+  WeiboProfile,
+} from '../domain/weibo-account.ts';
 
 export type Display = 'default' | 'mobile' | 'wap' | 'client';
 
@@ -17,6 +23,16 @@ export interface OAuthProvider {
   exchangeCode(code: string): Promise<WeiboGrant>;
   /** Best effort: resolves null when the provider does not answer well or in time. */
   fetchProfile(grant: WeiboGrant): Promise<WeiboProfile | null>;
+  /**
+   * A page of the user's friends who also use this app. Throws WeiboAuthorizationExpired
+   * when Weibo refuses the token, OAuthProviderUnavailable for anything else.
+   */
+  fetchFriends(
+    grant: { uid: string; accessToken: string },
+    page: { cursor: number; count: number },
+  ): Promise<WeiboFriendsPage>;
+  /** Revokes the token at the provider; best effort: resolves whether it confirmed. */
+  revokeToken(accessToken: string): Promise<boolean>;
 }
 
 export interface PendingLogin {
@@ -36,15 +52,27 @@ export interface UserRepository {
   /** Throws UsernameTaken when the name exists in any letter case. */
   add(user: UserProfile): Promise<void>;
   findById(id: string): Promise<UserProfile | null>;
+  /** Matches the name ignoring ASCII letter case, as uniqueness does. */
+  findByUsername(username: string): Promise<UserProfile | null>;
+  /** Deletes the user and, with it, its Weibo account; a no-op for an unknown id. */
+  delete(id: string): Promise<void>;
 }
 
-export type BindOutcome = 'bound' | 'already-bound' | 'unknown-account';
+/**
+ * `already-bound`: the uid is bound to a user; `user-already-bound`: the user is bound to
+ * another uid; `unknown-account`: no such uid stored.
+ */
+export type BindOutcome = 'bound' | 'already-bound' | 'user-already-bound' | 'unknown-account';
 
 export interface WeiboAccountRepository {
   /** Inserts the account or refreshes its token; returns it with its binding. */
   saveGrant(grant: WeiboGrant): Promise<WeiboAccount>;
-  /** Binds the uid to the user only if it is still unbound. */
+  /** Binds the uid to the user only if both are still unbound. */
   bindIfUnbound(uid: string, userId: string): Promise<BindOutcome>;
+  /** The account bound to the user, its token decrypted, or null. */
+  findByUserId(userId: string): Promise<BoundWeiboAccount | null>;
+  /** Deletes the stored account, token included; a no-op for an unknown uid. */
+  delete(uid: string): Promise<void>;
 }
 
 export interface Outbox {
@@ -86,6 +114,8 @@ export interface TokenIssuer {
   issueBindToken(weiboUid: string): Promise<string>;
   /** Returns the Weibo uid of a valid bind token; throws BindTokenInvalid otherwise. */
   verifyBindToken(token: string): Promise<string>;
+  /** Returns the subject of a valid login token; throws NotSignedIn otherwise. */
+  verifyLoginToken(token: string): Promise<LoginTokenSubject>;
 }
 
 /** Encrypts secrets kept at rest (Weibo tokens); `context` binds a ciphertext to its row. */
@@ -104,6 +134,8 @@ export interface PasswordHasher {
 export interface RateLimiter {
   /** Records one attempt; resolves the seconds to wait when over the limit, else 0. */
   hit(key: string, limit: number, windowSeconds: number): Promise<number>;
+  /** Records nothing; resolves the seconds to wait when `limit` attempts are already counted. */
+  check(key: string, limit: number, windowSeconds: number): Promise<number>;
 }
 
 export interface Clock {

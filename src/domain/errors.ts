@@ -7,7 +7,11 @@ export type DomainErrorCode =
   | 'STATE_INVALID'
   | 'BIND_TOKEN_INVALID'
   | 'USERNAME_TAKEN'
-  | 'WEIBO_ALREADY_BOUND';
+  | 'WEIBO_ALREADY_BOUND'
+  | 'NOT_SIGNED_IN'
+  | 'WRONG_CREDENTIALS'
+  | 'ACCOUNT_ALREADY_BOUND'
+  | 'NO_WEIBO_ACCOUNT';
 
 /** A rule of the domain was broken; `code` is stable and mapped to HTTP by the adapter. */
 export abstract class DomainError extends Error {
@@ -48,4 +52,22 @@ export class UsernameTaken extends DomainError {
 
 export class WeiboAlreadyBound extends DomainError {
   readonly code = 'WEIBO_ALREADY_BOUND';
+}
+
+/** No valid login token, or its user is gone. */
+export class NotSignedIn extends DomainError {
+  readonly code = 'NOT_SIGNED_IN';
+}
+
+/** Unknown username or wrong password: the same error, so neither is revealed. */
+export class WrongCredentials extends DomainError {
+  readonly code = 'WRONG_CREDENTIALS';
+}
+
+export class AccountAlreadyBound extends DomainError {
+  readonly code = 'ACCOUNT_ALREADY_BOUND';
+}
+
+export class NoWeiboAccount extends DomainError {
+  readonly code = 'NO_WEIBO_ACCOUNT';
 }

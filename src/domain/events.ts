@@ -1,22 +1,69 @@
-export interface UserBoundToWeibo {
-  type: 'UserBoundToWeibo';
+export type DomainEvent = UserBoundToWeibo | UserUnboundFromWeibo | UserDeleted;
+
+interface EventBase {
   id: string;
   occurredAt: Date;
   userId: string;
   username: string;
+}
+
+export interface UserBoundToWeibo extends EventBase {
+  type: 'UserBoundToWeibo';
   weiboUid: string;
 }
 
-export type DomainEvent = UserBoundToWeibo;
+export interface UserUnboundFromWeibo extends EventBase {
+  type: 'UserUnboundFromWeibo';
+  weiboUid: string;
+}
+
+export interface UserDeleted extends EventBase {
+  type: 'UserDeleted';
+  weiboUid: string | null;
+}
+
+type User = { id: string; username: string };
 
 export function userBoundToWeibo(
   id: string,
   occurredAt: Date,
-  user: { id: string; username: string },
+  user: User,
   weiboUid: string,
 ): UserBoundToWeibo {
   return {
     type: 'UserBoundToWeibo',
+    id,
+    occurredAt,
+    userId: user.id,
+    username: user.username,
+    weiboUid,
+  };
+}
+
+export function userUnboundFromWeibo(
+  id: string,
+  occurredAt: Date,
+  user: User,
+  weiboUid: string,
+): UserUnboundFromWeibo {
+  return {
+    type: 'UserUnboundFromWeibo',
+    id,
+    occurredAt,
+    userId: user.id,
+    username: user.username,
+    weiboUid,
+  };
+}
+
+export function userDeleted(
+  id: string,
+  occurredAt: Date,
+  user: User,
+  weiboUid: string | null,
+): UserDeleted {
+  return {
+    type: 'UserDeleted',
     id,
     occurredAt,
     userId: user.id,

@@ -19,6 +19,35 @@ export interface WeiboProfile {
   avatar?: string;
 }
 
+/** A Weibo account bound to a local user. */
+export interface BoundWeiboAccount {
+  uid: string;
+  userId: string;
+  accessToken: string;
+  accessTokenExpiresAt: Date | null;
+  boundAt: Date;
+}
+
+/** A friend of the user on Weibo who also uses this app. */
+export interface WeiboFriend {
+  uid: string;
+  screenName: string;
+  avatar?: string;
+  location: string;
+  description: string;
+  gender: 'm' | 'f' | 'n';
+  followersCount: number;
+  friendsCount: number;
+  verified: boolean;
+}
+
+export interface WeiboFriendsPage {
+  users: WeiboFriend[];
+  nextCursor: number;
+  previousCursor: number;
+  totalNumber: number;
+}
+
 export function isBound(account: WeiboAccount): account is WeiboAccount & { userId: string } {
   return account.userId !== null;
 }

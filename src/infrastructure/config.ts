@@ -20,6 +20,7 @@ export interface Config {
   cookieSecure: boolean;
   rateLimitPerMinute: number;
   bindRateLimitPerHour: number;
+  loginRateLimitPerHour: number;
   trustProxy: boolean;
   tokenEncryptionKey?: string;
   corsOrigins: string[];
@@ -74,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     cookieSecure: read.boolean('COOKIE_SECURE', production),
     rateLimitPerMinute: read.integer('RATE_LIMIT_PER_MINUTE', 300, 0, 1_000_000),
     bindRateLimitPerHour: read.integer('BIND_RATE_LIMIT_PER_HOUR', 60, 0, 1_000_000),
+    loginRateLimitPerHour: read.integer('LOGIN_RATE_LIMIT_PER_HOUR', 10, 0, 1_000_000),
     trustProxy: read.boolean('TRUST_PROXY', false),
     tokenEncryptionKey: production
       ? read.required('TOKEN_ENCRYPTION_KEY')

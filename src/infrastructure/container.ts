@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Hono } from 'hono';
-import { Container } from 'inversify';
+import { type AbstractNewable, Container } from 'inversify';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -26,8 +26,13 @@ import { Argon2PasswordHasher } from '../adapters/security/argon2-password-hashe
 import { JoseTokenIssuer } from '../adapters/tokens/jose-token-issuer.ts';
 import type { SigningKey } from '../adapters/tokens/signing-key.ts';
 import { WeiboOAuthClient } from '../adapters/weibo/weibo-oauth-client.ts';
+import { Authenticate } from '../application/authenticate.ts';
 import { BindAccount } from '../application/bind-account.ts';
 import { CompleteWeiboLogin } from '../application/complete-weibo-login.ts';
+import { DeleteAccount } from '../application/delete-account.ts';
+import { GetMyAccount } from '../application/get-my-account.ts';
+import { LinkWeiboAccount } from '../application/link-weibo-account.ts';
+import { ListWeiboFriends } from '../application/list-weibo-friends.ts';
 import type {
   Clock,
   EventPublisher,
@@ -37,9 +42,12 @@ import type {
   StateStore,
   TokenCipher,
 } from '../application/ports.ts';
+import { SignInWithPassword } from '../application/sign-in-with-password.ts';
 import { StartWeiboLogin } from '../application/start-weibo-login.ts';
+import { UnbindWeibo } from '../application/unbind-weibo.ts';
 import type { Config, WeiboConfig } from './config.ts';
-import { bindClass, bindFactory, Token } from './typed-token.ts';
+import { bindClass, bindFactory, resolve, Token } from './typed-token.ts';
+import { bindUseCases } from './use-cases.ts';
 
 /** What start-up opened or loaded before wiring: connections, keys and development apps. */
 export interface Resources {
@@ -127,58 +135,36 @@ export function buildContainer(resources: Resources): Container {
     return new JoseTokenIssuer(key, { issuer, audience, ...ttls }, clock);
   });
 
-  bindFactory(container, StartWeiboLogin, [OAUTH_PROVIDER, STATE_STORE], (oauth, states) => {
-    return new StartWeiboLogin(oauth, states, config.stateTtlSeconds);
-  });
-  bindClass(container, CompleteWeiboLogin, [
-    OAUTH_PROVIDER,
-    STATE_STORE,
-    KyselyWeiboAccountRepository,
-    KyselyUserRepository,
-    JoseTokenIssuer,
-  ]);
-  bindFactory(
-    container,
-    BindAccount,
-    [JoseTokenIssuer, Argon2PasswordHasher, KyselyUnitOfWork, CLOCK, IDS, RATE_LIMITER],
-    (tokens, passwords, unitOfWork, clock, ids, limiter) =>
-      new BindAccount(tokens, passwords, unitOfWork, clock, ids, {
-        limiter,
-        perUidPerHour: config.bindRateLimitPerHour,
-      }),
-  );
+  bindUseCases(container, config, { OAUTH_PROVIDER, STATE_STORE, RATE_LIMITER, CLOCK, IDS });
 
-  bindFactory(
-    container,
-    APP,
-    [
-      LOGGER,
-      METRICS,
-      StartWeiboLogin,
-      CompleteWeiboLogin,
-      BindAccount,
-      JoseTokenIssuer,
-      RATE_LIMITER,
-    ],
-    (logger, serviceMetrics, startLogin, completeLogin, bindAccount, tokens, limiter) =>
-      createApp({
-        logger,
-        serviceMetrics,
-        startLogin,
-        completeLogin,
-        bindAccount,
-        cookieSecure: config.cookieSecure,
-        stateTtlSeconds: config.stateTtlSeconds,
-        corsOrigins: config.corsOrigins,
-        jwks: () => tokens.jwks(),
-        readiness: readinessChecks(resources),
-        rateLimit: {
-          limiter,
-          perMinute: config.rateLimitPerMinute,
-          trustProxy: config.trustProxy,
-        },
-        mounts: developmentApps(resources),
-      }),
+  // The app takes every use case: each is resolved by its class, so tsc checks the fields.
+  const get = <T>(id: Token<T> | AbstractNewable<T>) => resolve(container, id);
+  container.bind(APP.id).toDynamicValue(() =>
+    createApp({
+      logger: get(LOGGER),
+      serviceMetrics: get(METRICS),
+      startLogin: get(StartWeiboLogin),
+      completeLogin: get(CompleteWeiboLogin),
+      bindAccount: get(BindAccount),
+      authenticate: get(Authenticate),
+      signInWithPassword: get(SignInWithPassword),
+      getMyAccount: get(GetMyAccount),
+      listWeiboFriends: get(ListWeiboFriends),
+      linkWeiboAccount: get(LinkWeiboAccount),
+      unbindWeibo: get(UnbindWeibo),
+      deleteAccount: get(DeleteAccount),
+      cookieSecure: config.cookieSecure,
+      stateTtlSeconds: config.stateTtlSeconds,
+      corsOrigins: config.corsOrigins,
+      jwks: () => get(JoseTokenIssuer).jwks(),
+      readiness: readinessChecks(resources),
+      rateLimit: {
+        limiter: get(RATE_LIMITER),
+        perMinute: config.rateLimitPerMinute,
+        trustProxy: config.trustProxy,
+      },
+      mounts: developmentApps(resources),
+    }),
   );
   return container;
 }

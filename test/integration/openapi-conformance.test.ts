@@ -2,22 +2,16 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/adapters/http/app.ts';
-import { InMemoryRateLimiter } from '../../src/adapters/memory/in-memory-rate-limiter.ts';
-import { ServiceMetrics } from '../../src/adapters/metrics/service-metrics.ts';
-import { BindAccount } from '../../src/application/bind-account.ts';
-import { CompleteWeiboLogin } from '../../src/application/complete-weibo-login.ts';
+import type { createApp } from '../../src/adapters/http/app.ts';
 import { StateStoreUnavailable, StorageUnavailable } from '../../src/application/errors.ts';
 import type { StateStore, UnitOfWork } from '../../src/application/ports.ts';
-import { StartWeiboLogin } from '../../src/application/start-weibo-login.ts';
-import * as fakes from '../support/fakes.ts';
+import { appWithFakes } from '../support/app-with-fakes.ts';
 import {
   type Answer,
   freshUid,
   type ServiceUnderTest,
   startServiceUnderTest,
 } from '../support/running-service.ts';
-import { silentLogger } from '../support/silent-logger.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: the document is walked by hand
 type Json = any;
@@ -123,8 +117,6 @@ async function unbound() {
   expectAnswer(CALLBACK, answer, 200, 201);
   return { browser, uid, bindToken: answer.body.bind_token as string, answer };
 }
-
-const EMPTY_OUTBOX = { backlog: async () => ({ unpublished: 0, oldestAgeSeconds: 0 }) };
 
 describe('the running service answers as its document says', () => {
   it('GET /v1/users/weibo/authorization', async () => {
@@ -243,37 +235,11 @@ describe('the running service answers as its document says', () => {
 
 /** The app of a service whose stores fail: states and storage as given, readiness down. */
 function failingApp(states: StateStore, unitOfWork: UnitOfWork) {
-  const clock = new fakes.FakeClock();
-  const oauth = new fakes.FakeOAuthProvider();
-  const store = new fakes.InMemoryStore();
-  const tokens = new fakes.FakeTokenIssuer();
-  const limiter = new InMemoryRateLimiter(clock);
-  return createApp({
-    logger: silentLogger,
-    serviceMetrics: new ServiceMetrics(EMPTY_OUTBOX),
-    startLogin: new StartWeiboLogin(oauth, states, 600),
-    completeLogin: new CompleteWeiboLogin(
-      oauth,
-      states,
-      store.weiboAccountRepository,
-      store.userRepository,
-      tokens,
-    ),
-    bindAccount: new BindAccount(
-      tokens,
-      new fakes.FakePasswordHasher(),
-      unitOfWork,
-      clock,
-      new fakes.SequentialIds(),
-      { limiter, perUidPerHour: 0 },
-    ),
-    cookieSecure: false,
-    stateTtlSeconds: 600,
-    corsOrigins: [],
-    jwks: () => ({ keys: [] }),
+  return appWithFakes({
+    states,
+    unitOfWork,
+    trustProxy: false,
     readiness: [{ name: 'postgres', check: () => Promise.reject(new Error('down')) }],
-    rateLimit: { limiter, perMinute: 0, trustProxy: false },
-    mounts: [],
   });
 }
 

@@ -41,6 +41,20 @@ describe.each(implementations)('%s rate limiter', (_name, create) => {
     expect(await limiter.hit('ip:a', 1, 60)).toBe(0);
   });
 
+  it('checks without counting: waits once the limit is reached, not before', async () => {
+    const clock = new FakeClock(new Date('2026-11-24T08:00:15Z'));
+    const limiter = create(clock);
+    expect(await limiter.check('login:a', 2, 60)).toBe(0);
+    await limiter.hit('login:a', 2, 60);
+    expect(await limiter.check('login:a', 2, 60)).toBe(0);
+    expect(await limiter.check('login:a', 2, 60)).toBe(0);
+    await limiter.hit('login:a', 2, 60);
+    expect(await limiter.check('login:a', 2, 60)).toBe(45);
+    expect(await limiter.check('login:b', 2, 60)).toBe(0);
+    clock.advance(45);
+    expect(await limiter.check('login:a', 2, 60)).toBe(0);
+  });
+
   it('counts concurrent hits exactly', async () => {
     const limiter = create(new FakeClock());
     const waits = await Promise.all(Array.from({ length: 30 }, () => limiter.hit('ip:c', 10, 60)));

@@ -1,4 +1,12 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { setTimeout } from 'node:timers/promises';
+import {
+  CompiledQuery,
+  Kysely,
+  PostgresDialect,
+  type QueryId,
+  type RootOperationNode,
+  sql,
+} from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KyselyUnitOfWork } from '../../src/adapters/persistence/kysely-unit-of-work.ts';
@@ -13,7 +21,7 @@ import type {
   WeiboAccountRepository,
 } from '../../src/application/ports.ts';
 import { UsernameTaken } from '../../src/domain/errors.ts';
-import { userBoundToWeibo } from '../../src/domain/events.ts';
+import { userBoundToWeibo, userDeleted } from '../../src/domain/events.ts';
 import type { WeiboAccount } from '../../src/domain/weibo-account.ts';
 import { aUserProfile } from '../support/builders.ts';
 import {
@@ -160,6 +168,68 @@ describe.each([
       await expect(storage.users.add({ ...user, username: 'second' })).rejects.toThrow();
       expect(await storage.users.findById(user.id)).toEqual(user);
     });
+
+    it.each(['Alice', 'alice', 'ALICE', 'aLiCe'])('finds Alice by username as %s', async (name) => {
+      const user = aUserProfile({ username: 'Alice' });
+      await storage.users.add(user);
+      await storage.users.add(aUserProfile({ username: 'Alicia' }));
+      expect(await storage.users.findByUsername(name)).toEqual(user);
+    });
+
+    it('finds no user by an unknown username', async () => {
+      await storage.users.add(aUserProfile({ username: 'alice' }));
+      expect(await storage.users.findByUsername('bob')).toBeNull();
+      expect(await storage.users.findByUsername('alic')).toBeNull();
+      expect(await storage.users.findByUsername('alice_')).toBeNull();
+    });
+
+    it('folds ASCII letters only when finding by username', async () => {
+      const ecole = aUserProfile({ username: 'ÉCOLE' });
+      const ivan = aUserProfile({ username: 'IVAN' });
+      await storage.users.add(ecole);
+      await storage.users.add(ivan);
+      expect(await storage.users.findByUsername('ÉcOlE')).toEqual(ecole);
+      expect(await storage.users.findByUsername('école')).toBeNull();
+      expect(await storage.users.findByUsername('ivan')).toEqual(ivan);
+      expect(await storage.users.findByUsername('ıvan')).toBeNull();
+    });
+
+    it('deletes a user, which frees its username', async () => {
+      const user = aUserProfile({ username: 'Leaving' });
+      const other = aUserProfile();
+      await storage.users.add(user);
+      await storage.users.add(other);
+      await storage.users.delete(user.id);
+      expect(await storage.users.findById(user.id)).toBeNull();
+      expect(await storage.users.findByUsername('leaving')).toBeNull();
+      expect(await storage.users.findById(other.id)).toEqual(other);
+      await expect(
+        storage.users.add(aUserProfile({ username: 'LEAVING' })),
+      ).resolves.toBeUndefined();
+    });
+
+    it('deletes nothing for an unknown user id', async () => {
+      const user = aUserProfile();
+      await storage.users.add(user);
+      await expect(storage.users.delete(crypto.randomUUID())).resolves.toBeUndefined();
+      expect(await storage.users.findById(user.id)).toEqual(user);
+    });
+
+    it("deletes the user's Weibo account with the user, and no other", async () => {
+      const [leaving, staying] = [aUserProfile(), aUserProfile()];
+      await storage.users.add(leaving);
+      await storage.users.add(staying);
+      await storage.weiboAccounts.saveGrant(grant);
+      await storage.weiboAccounts.saveGrant({ ...grant, uid: '43' });
+      await storage.weiboAccounts.saveGrant({ ...grant, uid: '44' });
+      await storage.weiboAccounts.bindIfUnbound(grant.uid, leaving.id);
+      await storage.weiboAccounts.bindIfUnbound('43', staying.id);
+      await storage.users.delete(leaving.id);
+      expect(await storage.storedAccount(grant.uid)).toBeUndefined();
+      expect(await storage.weiboAccounts.findByUserId(leaving.id)).toBeNull();
+      expect(await storage.storedAccount('43')).toMatchObject({ userId: staying.id });
+      expect(await storage.storedAccount('44')).toMatchObject({ userId: null });
+    });
   });
 
   describe('Weibo accounts', () => {
@@ -207,6 +277,103 @@ describe.each([
       expect(await storage.storedAccount('999')).toBeUndefined();
     });
 
+    it('binds no second account to a user already bound: user-already-bound', async () => {
+      const [bound, unbound] = [aUserProfile(), aUserProfile()];
+      await storage.users.add(bound);
+      await storage.users.add(unbound);
+      await storage.weiboAccounts.saveGrant(grant);
+      await storage.weiboAccounts.saveGrant({ ...grant, uid: '43' });
+      await storage.weiboAccounts.bindIfUnbound(grant.uid, bound.id);
+      expect(await storage.weiboAccounts.bindIfUnbound('43', bound.id)).toBe('user-already-bound');
+      expect(await storage.storedAccount('43')).toMatchObject({ userId: null });
+      expect(await storage.weiboAccounts.findByUserId(bound.id)).toMatchObject({ uid: grant.uid });
+      expect(await storage.weiboAccounts.bindIfUnbound('43', unbound.id)).toBe('bound');
+    });
+
+    it('tells a bound uid (already-bound) before a bound user (user-already-bound)', async () => {
+      const [first, second] = [aUserProfile(), aUserProfile()];
+      await storage.users.add(first);
+      await storage.users.add(second);
+      await storage.weiboAccounts.saveGrant(grant);
+      await storage.weiboAccounts.saveGrant({ ...grant, uid: '43' });
+      await storage.weiboAccounts.bindIfUnbound(grant.uid, first.id);
+      await storage.weiboAccounts.bindIfUnbound('43', second.id);
+      expect(await storage.weiboAccounts.bindIfUnbound('43', first.id)).toBe('already-bound');
+      expect(await storage.weiboAccounts.bindIfUnbound('999', first.id)).toBe('unknown-account');
+    });
+
+    it('finds the account bound to a user, its token decrypted, with when it was bound', async () => {
+      const user = aUserProfile();
+      await storage.users.add(user);
+      await storage.weiboAccounts.saveGrant(grant);
+      const before = Date.now();
+      await storage.weiboAccounts.bindIfUnbound(grant.uid, user.id);
+      const found = await storage.weiboAccounts.findByUserId(user.id);
+      expect(found).toEqual({
+        uid: grant.uid,
+        userId: user.id,
+        accessToken: grant.accessToken,
+        accessTokenExpiresAt: grant.expiresAt,
+        boundAt: expect.any(Date),
+      });
+      // The database's clock may differ a little from this process's.
+      expect(Math.abs((found?.boundAt.getTime() ?? 0) - before)).toBeLessThan(60_000);
+    });
+
+    it('finds the refreshed token of a bound account, and keeps when it was bound', async () => {
+      const user = aUserProfile();
+      await storage.users.add(user);
+      await storage.weiboAccounts.saveGrant(grant);
+      await storage.weiboAccounts.bindIfUnbound(grant.uid, user.id);
+      const { boundAt } = (await storage.weiboAccounts.findByUserId(user.id)) ?? {};
+      await storage.weiboAccounts.saveGrant({ ...grant, accessToken: '2.00NEW', expiresAt: null });
+      expect(await storage.weiboAccounts.findByUserId(user.id)).toEqual({
+        uid: grant.uid,
+        userId: user.id,
+        accessToken: '2.00NEW',
+        accessTokenExpiresAt: null,
+        boundAt,
+      });
+    });
+
+    it('finds no account for a user without a bound one', async () => {
+      const user = aUserProfile();
+      await storage.users.add(user);
+      await storage.weiboAccounts.saveGrant(grant);
+      expect(await storage.weiboAccounts.findByUserId(user.id)).toBeNull();
+      expect(await storage.weiboAccounts.findByUserId(crypto.randomUUID())).toBeNull();
+    });
+
+    it('deletes an account with its token and binding, keeping the user free to bind again', async () => {
+      const user = aUserProfile();
+      await storage.users.add(user);
+      await storage.weiboAccounts.saveGrant(grant);
+      await storage.weiboAccounts.saveGrant({ ...grant, uid: '43' });
+      await storage.weiboAccounts.bindIfUnbound(grant.uid, user.id);
+      await storage.weiboAccounts.delete(grant.uid);
+      expect(await storage.storedAccount(grant.uid)).toBeUndefined();
+      expect(await storage.weiboAccounts.findByUserId(user.id)).toBeNull();
+      expect(await storage.users.findById(user.id)).toEqual(user);
+      expect(await storage.weiboAccounts.bindIfUnbound(grant.uid, user.id)).toBe('unknown-account');
+      expect(await storage.weiboAccounts.bindIfUnbound('43', user.id)).toBe('bound');
+    });
+
+    it('stores a deleted uid anew, unbound, at its next grant', async () => {
+      const user = aUserProfile();
+      await storage.users.add(user);
+      await storage.weiboAccounts.saveGrant(grant);
+      await storage.weiboAccounts.bindIfUnbound(grant.uid, user.id);
+      await storage.weiboAccounts.delete(grant.uid);
+      expect(await storage.weiboAccounts.saveGrant(grant)).toMatchObject({ userId: null });
+      expect(await storage.storedAccount(grant.uid)).toMatchObject({ userId: null });
+    });
+
+    it('deletes nothing for an unknown uid', async () => {
+      await storage.weiboAccounts.saveGrant(grant);
+      await expect(storage.weiboAccounts.delete('999')).resolves.toBeUndefined();
+      expect(await storage.storedAccount(grant.uid)).toMatchObject({ uid: grant.uid });
+    });
+
     it('refuses to bind an account to a user it does not hold', async () => {
       await storage.weiboAccounts.saveGrant(grant);
       await expect(
@@ -252,6 +419,45 @@ describe.each([
       expect(await storage.storedEventIds()).toEqual([]);
     });
 
+    it('rolls back deletes and bindings when the work fails', async () => {
+      const [leaving, binding] = [aUserProfile(), aUserProfile()];
+      await storage.users.add(leaving);
+      await storage.users.add(binding);
+      await storage.weiboAccounts.saveGrant(grant);
+      await storage.weiboAccounts.saveGrant({ uid: '43', accessToken: 't43', expiresAt: null });
+      await storage.weiboAccounts.saveGrant({ uid: '44', accessToken: 't44', expiresAt: null });
+      await storage.weiboAccounts.bindIfUnbound(grant.uid, leaving.id);
+      const bound = await storage.weiboAccounts.findByUserId(leaving.id);
+      await expect(
+        storage.unitOfWork.transaction(async (tx) => {
+          await tx.users.delete(leaving.id);
+          await tx.weiboAccounts.delete('43');
+          expect(await tx.weiboAccounts.bindIfUnbound('44', binding.id)).toBe('bound');
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      expect(await storage.users.findById(leaving.id)).toEqual(leaving);
+      expect(await storage.weiboAccounts.findByUserId(leaving.id)).toEqual(bound);
+      expect(await storage.storedAccount('43')).toMatchObject({ userId: null, accessToken: 't43' });
+      expect(await storage.storedAccount('44')).toMatchObject({ userId: null });
+      expect(await storage.weiboAccounts.findByUserId(binding.id)).toBeNull();
+    });
+
+    it('commits a delete with its event', async () => {
+      const user = aUserProfile();
+      await storage.users.add(user);
+      await storage.weiboAccounts.saveGrant(grant);
+      await storage.weiboAccounts.bindIfUnbound(grant.uid, user.id);
+      const event = userDeleted(crypto.randomUUID(), new Date(), user, grant.uid);
+      await storage.unitOfWork.transaction(async (tx) => {
+        await tx.users.delete(user.id);
+        await tx.outbox.add(event);
+      });
+      expect(await storage.users.findById(user.id)).toBeNull();
+      expect(await storage.storedAccount(grant.uid)).toBeUndefined();
+      expect(await storage.storedEventIds()).toEqual([event.id]);
+    });
+
     it('rolls back the user it added when the username turns out taken', async () => {
       await storage.users.add(aUserProfile({ username: 'Taken' }));
       const user = aUserProfile();
@@ -290,7 +496,7 @@ describe.each([
 describe.each([
   ['Postgres', createTestDatabase],
   ['embedded Postgres (PGlite)', createEmbeddedTestDatabase],
-])('the Kysely storage on %s', (_name, createDatabase) => {
+])('the Kysely storage on %s', (name, createDatabase) => {
   let database: TestDatabase;
 
   beforeAll(async () => {
@@ -299,53 +505,211 @@ describe.each([
   beforeEach(() => database.truncate());
   afterAll(() => database.destroy());
 
+  const secretGrant = { uid: '1404376560', accessToken: '2.00SECRET_token', expiresAt: null };
+
   it('keeps Weibo access tokens encrypted at rest', async () => {
-    await new KyselyWeiboAccountRepository(database.db, cipher).saveGrant({
-      uid: '1404376560',
-      accessToken: '2.00SECRET_token',
-      expiresAt: null,
-    });
+    await new KyselyWeiboAccountRepository(database.db, cipher).saveGrant(secretGrant);
     const row = await database.db
       .selectFrom('weibo_accounts')
       .select('access_token_encrypted')
       .executeTakeFirstOrThrow();
     expect(row.access_token_encrypted).not.toContain('SECRET');
-    expect(cipher.decrypt(row.access_token_encrypted, '1404376560')).toBe('2.00SECRET_token');
+    expect(cipher.decrypt(row.access_token_encrypted, secretGrant.uid)).toBe(
+      secretGrant.accessToken,
+    );
   });
 
-  it('writes each event as a CloudEvents outbox row, unpublished', async () => {
-    const user = aUserProfile({ username: 'alice' });
-    const event = userBoundToWeibo(
-      crypto.randomUUID(),
-      new Date('2026-11-24T08:00:01Z'),
-      user,
-      '42',
+  it("leaves no copy of a Weibo token's ciphertext once its account is deleted", async () => {
+    const accounts = new KyselyWeiboAccountRepository(database.db, cipher);
+    const user = aUserProfile();
+    await new KyselyUserRepository(database.db).add(user);
+    await accounts.saveGrant(secretGrant);
+    await accounts.bindIfUnbound(secretGrant.uid, user.id);
+    const stored = await storedCiphertext(secretGrant.uid);
+    expect(await tablesHolding(stored)).toEqual(['weibo_accounts']);
+    await accounts.delete(secretGrant.uid);
+    expect(await tablesHolding(stored)).toEqual([]);
+    expect(await tablesHolding(secretGrant.accessToken)).toEqual([]);
+  });
+
+  it("leaves no copy of a Weibo token's ciphertext once its user is deleted", async () => {
+    const users = new KyselyUserRepository(database.db);
+    const accounts = new KyselyWeiboAccountRepository(database.db, cipher);
+    const user = aUserProfile();
+    await users.add(user);
+    await accounts.saveGrant(secretGrant);
+    await accounts.bindIfUnbound(secretGrant.uid, user.id);
+    const event = userDeleted(crypto.randomUUID(), new Date(), user, secretGrant.uid);
+    const stored = await storedCiphertext(secretGrant.uid);
+    await new KyselyUnitOfWork(database.db, cipher).transaction(async (tx) => {
+      await tx.users.delete(user.id);
+      await tx.outbox.add(event);
+    });
+    expect(await tablesHolding(stored)).toEqual([]);
+    expect(await tablesHolding(secretGrant.accessToken)).toEqual([]);
+    expect(await tablesHolding(user.id)).toEqual(['outbox']);
+  });
+
+  it('finds a user by username through the unique index on its ASCII fold', async () => {
+    const plans: string[] = [];
+    await database.db.transaction().execute(async (trx) => {
+      await sql`set local enable_seqscan = off`.execute(trx);
+      const recorded: Array<{ node: RootOperationNode; queryId: QueryId }> = [];
+      const recording = trx.withPlugin({
+        transformQuery: (args) => {
+          recorded.push(args);
+          return args.node;
+        },
+        transformResult: async ({ result }) => result,
+      });
+      await new KyselyUserRepository(recording).findByUsername('Alice');
+      for (const { node, queryId } of recorded) {
+        const query = trx.getExecutor().compileQuery(node, queryId);
+        const { rows } = await trx.executeQuery<{ 'QUERY PLAN': string }>(
+          CompiledQuery.raw(`explain ${query.sql}`, [...query.parameters]),
+        );
+        plans.push(rows.map((row) => row['QUERY PLAN']).join('\n'));
+      }
+    });
+    expect(plans).toHaveLength(1);
+    expect(plans[0]).toContain('users_username_ascii_lower_key');
+  });
+
+  /** The ciphertext as stored, found by decrypting what the uid's row holds. */
+  async function storedCiphertext(uid: string): Promise<string> {
+    const row = await database.db
+      .selectFrom('weibo_accounts')
+      .select('access_token_encrypted')
+      .where('uid', '=', uid)
+      .executeTakeFirstOrThrow();
+    expect(cipher.decrypt(row.access_token_encrypted, uid)).toBe(secretGrant.accessToken);
+    return row.access_token_encrypted;
+  }
+
+  /** Every table of the schema whose rows, read whole as text, contain `needle`: a dump's view. */
+  async function tablesHolding(needle: string): Promise<string[]> {
+    const { rows: tables } = await sql<{ name: string }>`
+      select table_name as name from information_schema.tables
+      where table_schema = current_schema() and table_type = 'BASE TABLE'
+      order by table_name`.execute(database.db);
+    expect(tables.map((table) => table.name)).toEqual(
+      expect.arrayContaining(['outbox', 'users', 'weibo_accounts']),
     );
-    await new KyselyUnitOfWork(database.db, cipher).transaction((tx) => tx.outbox.add(event));
-    const row = await database.db.selectFrom('outbox').selectAll().executeTakeFirstOrThrow();
-    expect(row).toMatchObject({
-      id: event.id,
-      type: 'UserBoundToWeibo',
-      aggregate_id: user.id,
-      published_at: null,
-      attempts: 0,
-      last_error: null,
+    const holding: string[] = [];
+    for (const { name } of tables) {
+      const { rows } = await sql<{ count: number }>`
+        select count(*)::int as count from ${sql.table(name)} as t
+        where strpos(t::text, ${needle}) > 0`.execute(database.db);
+      if ((rows[0]?.count ?? 0) > 0) holding.push(name);
+    }
+    return holding;
+  }
+
+  describe.runIf(name === 'Postgres')('two links racing on real Postgres', () => {
+    it('binds one user to only one of two accounts it links at once', async () => {
+      const user = aUserProfile();
+      await new KyselyUserRepository(database.db).add(user);
+      await saveGrants('1', '2');
+      const [first, [second, boundInSecond]] = await race(
+        (accounts) => accounts.bindIfUnbound('1', user.id),
+        async (accounts) => [
+          await accounts.bindIfUnbound('2', user.id),
+          // Its transaction is still usable after the lost race.
+          await accounts.findByUserId(user.id),
+        ],
+      );
+      expect([first, second]).toEqual(['bound', 'user-already-bound']);
+      expect(boundInSecond).toMatchObject({ uid: '1' });
+      expect(await boundUids()).toEqual({ '1': user.id, '2': null });
     });
-    expect(row.payload).toEqual({
-      specversion: '1.0',
-      id: event.id,
-      source: 'weibo-auth',
-      type: 'UserBoundToWeibo',
-      subject: user.id,
-      time: '2026-11-24T08:00:01.000Z',
-      datacontenttype: 'application/json',
-      data: {
-        userId: user.id,
-        username: 'alice',
-        weiboUid: '42',
-        boundAt: '2026-11-24T08:00:01.000Z',
-      },
+
+    it('binds one account to only one of two users linking it at once', async () => {
+      const [first, second] = [aUserProfile(), aUserProfile()];
+      await new KyselyUserRepository(database.db).add(first);
+      await new KyselyUserRepository(database.db).add(second);
+      await saveGrants('1');
+      const outcomes = await race(
+        (accounts) => accounts.bindIfUnbound('1', first.id),
+        (accounts) => accounts.bindIfUnbound('1', second.id),
+      );
+      expect(outcomes).toEqual(['bound', 'already-bound']);
+      expect(await boundUids()).toEqual({ '1': first.id });
     });
+
+    it('binds exactly one of many accounts one user links at once', async () => {
+      const user = aUserProfile();
+      await new KyselyUserRepository(database.db).add(user);
+      const uids = Array.from({ length: 8 }, (_, index) => String(index + 1));
+      await saveGrants(...uids);
+      const outcomes = await Promise.all(
+        uids.map((uid) =>
+          new KyselyUnitOfWork(database.db, cipher).transaction((tx) =>
+            tx.weiboAccounts.bindIfUnbound(uid, user.id),
+          ),
+        ),
+      );
+      expect(outcomes.filter((outcome) => outcome === 'bound')).toHaveLength(1);
+      expect(outcomes.filter((outcome) => outcome === 'user-already-bound')).toHaveLength(7);
+      const bound = Object.values(await boundUids()).filter((userId) => userId !== null);
+      expect(bound).toEqual([user.id]);
+    });
+
+    async function saveGrants(...uids: string[]): Promise<void> {
+      const accounts = new KyselyWeiboAccountRepository(database.db, cipher);
+      for (const uid of uids) await accounts.saveGrant({ uid, accessToken: 't', expiresAt: null });
+    }
+
+    async function boundUids(): Promise<Record<string, string | null>> {
+      const rows = await database.db
+        .selectFrom('weibo_accounts')
+        .select(['uid', 'user_id'])
+        .orderBy('uid')
+        .execute();
+      return Object.fromEntries(rows.map((row) => [row.uid, row.user_id]));
+    }
+
+    /**
+     * Runs `first` in a transaction held open until `second`, in another, has gone as far as it
+     * can: to its end, or to waiting on a lock `first` holds. Then commits both. Without the
+     * hold, `second` could start after `first` committed, and a check in the code would do.
+     */
+    async function race<A, B>(
+      first: (accounts: WeiboAccountRepository) => Promise<A>,
+      second: (accounts: WeiboAccountRepository) => Promise<B>,
+    ): Promise<[A, B]> {
+      const firstRan = Promise.withResolvers<void>();
+      const release = Promise.withResolvers<void>();
+      const firstCommitted = database.db.transaction().execute(async (trx) => {
+        const outcome = await first(new KyselyWeiboAccountRepository(trx, cipher));
+        firstRan.resolve();
+        await release.promise;
+        return outcome;
+      });
+      await Promise.race([firstRan.promise, firstCommitted]);
+      const secondPid = Promise.withResolvers<number>();
+      const secondCommitted = database.db.transaction().execute(async (trx) => {
+        const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx);
+        secondPid.resolve(rows[0]?.pid ?? 0);
+        return second(new KyselyWeiboAccountRepository(trx, cipher));
+      });
+      await waitUntilBlockedOrDone(await secondPid.promise, secondCommitted);
+      release.resolve();
+      return Promise.all([firstCommitted, secondCommitted]);
+    }
+
+    async function waitUntilBlockedOrDone(pid: number, done: Promise<unknown>): Promise<void> {
+      let finished = false;
+      const stop = () => {
+        finished = true;
+      };
+      done.then(stop, stop);
+      while (!finished) {
+        const { rows } = await sql<{ blocked: boolean }>`
+          select cardinality(pg_blocking_pids(${pid})) > 0 as blocked`.execute(database.db);
+        if (rows[0]?.blocked) return;
+        await setTimeout(5);
+      }
+    }
   });
 });
 

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serve } from '@hono/node-server';
 import { type Context, Hono, type Next } from 'hono';
-import type { SandboxUser } from '../../src/adapters/weibo/sandbox/sandbox-page.ts';
+import type { SandboxUser } from '../../src/adapters/weibo/sandbox/sandbox-users.ts';
 import {
   createWeiboSandbox,
   invalidGrant,
@@ -12,13 +12,19 @@ import {
 export type FakeWeiboUser = SandboxUser;
 
 /**
- * How the next call to access_token (or, for profile*, to users/show) misbehaves:
+ * How the next call to access_token (or, for profile*, to users/show; friends*, to
+ * friendships/friends; revoke*, to revokeoauth2) misbehaves:
+ * - http500, profileDown, friendsDown, revokeDown: an HTML page with HTTP 500;
+ * - slow, profileSlow, friendsSlow, revokeSlow: the real answer after `delayMs`;
  * - absurdExpiry: the real token answer with `expires_in` set to `expiresIn` (left out when
  *   that is undefined);
- * - bigBody, profileBigBody: the real answer preceded by as many spaces as make it `bytes` long
- *   (200 MB by default), still valid JSON, generated as it is sent, without Content-Length unless
- *   `announced`;
- * - slowBody: the headers at once, then the real answer one byte every `delayMs`.
+ * - bigBody, profileBigBody, friendsBigBody: the real answer preceded by as many spaces as make
+ *   it `bytes` long (200 MB by default), still valid JSON, generated as it is sent, without
+ *   Content-Length unless `announced`;
+ * - slowBody: the headers at once, then the real answer one byte every `delayMs`;
+ * - friendsExpired: Weibo's token error, `errorCode` (21327 expired_token by default) with
+ *   `status` (400 by default); friendsOtherError: another error, 10014 with 403 by default;
+ * - friendsAnswer, revokeAnswer: `answer` as JSON (a string as it is) with `status` (200).
  */
 export type WeiboFault =
   | 'http500'
@@ -30,13 +36,25 @@ export type WeiboFault =
   | 'slowBody'
   | 'profileDown'
   | 'profileSlow'
-  | 'profileBigBody';
+  | 'profileBigBody'
+  | 'friendsExpired'
+  | 'friendsOtherError'
+  | 'friendsDown'
+  | 'friendsSlow'
+  | 'friendsBigBody'
+  | 'friendsAnswer'
+  | 'revokeDown'
+  | 'revokeSlow'
+  | 'revokeAnswer';
 
 export interface WeiboFaultOptions {
   delayMs?: number;
   expiresIn?: unknown;
   bytes?: number;
   announced?: boolean;
+  errorCode?: number;
+  status?: number;
+  answer?: unknown;
 }
 
 export interface WeiboCall {
@@ -48,13 +66,20 @@ export interface WeiboCall {
 
 type Fault = { kind: WeiboFault; delayMs: number; bytes: number } & WeiboFaultOptions;
 
+const ENDPOINTS = ['token', 'profile', 'friends', 'revoke'] as const;
+type Endpoint = (typeof ENDPOINTS)[number];
+
+function endpointOf(kind: WeiboFault): Endpoint {
+  return ENDPOINTS.find((endpoint) => kind.startsWith(endpoint)) ?? 'token';
+}
+
 /**
  * The sandbox Weibo on a port of its own, with the calls it received recorded and faults
  * injected one call at a time.
  */
 export function createFakeWeibo(client: SandboxClient) {
   const sandbox = createWeiboSandbox(client);
-  const faults = { token: [] as Fault[], profile: [] as Fault[] };
+  const faults: Record<Endpoint, Fault[]> = { token: [], profile: [], friends: [], revoke: [] };
   const calls: WeiboCall[] = [];
   let server: Server | undefined;
 
@@ -71,6 +96,8 @@ export function createFakeWeibo(client: SandboxClient) {
   });
   app.use('/oauth2/access_token', (c, next) => applyFault(c, next, faults.token.shift()));
   app.use('/2/users/show.json', (c, next) => applyFault(c, next, faults.profile.shift()));
+  app.use('/2/friendships/friends.json', (c, next) => applyFault(c, next, faults.friends.shift()));
+  app.use('/oauth2/revokeoauth2', (c, next) => applyFault(c, next, faults.revoke.shift()));
   app.route('/', sandbox.app);
 
   return {
@@ -88,13 +115,12 @@ export function createFakeWeibo(client: SandboxClient) {
         delayMs: options.delayMs ?? 1000,
         bytes: options.bytes ?? 2e8,
       };
-      (kind.startsWith('profile') ? faults.profile : faults.token).push(fault);
+      faults[endpointOf(kind)].push(fault);
     },
     /** Forgets recorded calls and pending faults; issued codes and tokens stay valid. */
     reset() {
       calls.length = 0;
-      faults.token.length = 0;
-      faults.profile.length = 0;
+      for (const endpoint of ENDPOINTS) faults[endpoint].length = 0;
     },
     /** Listens on 127.0.0.1 (any free port by default) and resolves its base URL. */
     start(port = 0): Promise<string> {
@@ -130,13 +156,30 @@ async function applyFault(
   switch (fault?.kind) {
     case 'http500':
     case 'profileDown':
+    case 'friendsDown':
+    case 'revokeDown':
       return c.html('<html><body><h1>500 Internal Server Error</h1></body></html>', 500);
     case 'html400':
       return c.html('<html><body><h1>400 Bad Request</h1></body></html>', 400);
     case 'error200':
       return invalidGrant(c, 200, String((await c.req.parseBody()).code ?? ''));
+    case 'friendsExpired':
+    case 'friendsOtherError': {
+      const expired = fault.kind === 'friendsExpired';
+      const error = expired ? 'expired_token' : 'permission_denied';
+      const errorCode = fault.errorCode ?? (expired ? 21327 : 10014);
+      const body = JSON.stringify({ error, error_code: errorCode, request: c.req.path });
+      return textPlain(body, fault.status ?? (expired ? 400 : 403));
+    }
+    case 'friendsAnswer':
+    case 'revokeAnswer': {
+      const { answer } = fault;
+      return textPlain(typeof answer === 'string' ? answer : JSON.stringify(answer), fault.status);
+    }
     case 'slow':
     case 'profileSlow':
+    case 'friendsSlow':
+    case 'revokeSlow':
       await sleep(fault.delayMs);
   }
   await next();
@@ -147,7 +190,8 @@ async function applyFault(
       break;
     }
     case 'bigBody':
-    case 'profileBigBody': {
+    case 'profileBigBody':
+    case 'friendsBigBody': {
       const answer = await c.res.text();
       const padding = fault.bytes - Buffer.byteLength(answer);
       replaceAnswer(c, streamed(padding, answer), fault.announced ? fault.bytes : undefined);
@@ -157,6 +201,10 @@ async function applyFault(
       replaceAnswer(c, streamed(0, await c.res.text(), fault.delayMs));
   }
   return undefined;
+}
+
+function textPlain(body: string, status = 200): Response {
+  return new Response(body, { status, headers: { 'content-type': 'text/plain;charset=UTF-8' } });
 }
 
 /** Sends `body` with the status of the endpoint's answer, as text/plain like Weibo. */

@@ -3,6 +3,7 @@ import type {
   BindOutcome,
   Clock,
   IdGenerator,
+  LoginTokenSubject,
   OAuthProvider,
   Outbox,
   PasswordHasher,
@@ -12,10 +13,16 @@ import type {
   UserRepository,
   WeiboAccountRepository,
 } from '../../src/application/ports.ts';
-import { BindTokenInvalid, UsernameTaken } from '../../src/domain/errors.ts';
+import { BindTokenInvalid, NotSignedIn, UsernameTaken } from '../../src/domain/errors.ts';
 import type { DomainEvent } from '../../src/domain/events.ts';
 import type { UserProfile } from '../../src/domain/user-profile.ts';
-import type { WeiboAccount, WeiboGrant, WeiboProfile } from '../../src/domain/weibo-account.ts';
+import type {
+  BoundWeiboAccount,
+  WeiboAccount,
+  WeiboFriendsPage,
+  WeiboGrant,
+  WeiboProfile,
+} from '../../src/domain/weibo-account.ts';
 
 export class FakeClock implements Clock {
   constructor(private current = new Date('2026-11-24T08:00:00Z')) {}
@@ -35,12 +42,23 @@ export class SequentialIds implements IdGenerator {
   }
 }
 
-/** Weibo as the use cases see it: codes mapped to grants, or a failure to throw. */
+/**
+ * Weibo as the use cases see it: codes mapped to grants, or a failure to throw; a page of
+ * friends, or a failure to throw; revocations recorded, confirmed or not.
+ */
 export class FakeOAuthProvider implements OAuthProvider {
   readonly exchanged: string[] = [];
   readonly grants = new Map<string, WeiboGrant>();
   profile: WeiboProfile | null = { screenName: 'Weibo User', avatar: 'https://tva1.example/a.jpg' };
   failure: Error | null = null;
+  readonly friendsRequests: Array<{
+    grant: { uid: string; accessToken: string };
+    page: { cursor: number; count: number };
+  }> = [];
+  friendsPage: WeiboFriendsPage = { users: [], nextCursor: 0, previousCursor: 0, totalNumber: 0 };
+  friendsFailure: Error | null = null;
+  readonly revoked: string[] = [];
+  revokeConfirmed = true;
 
   authorizationUrl(request: AuthorizationRequest): string {
     return `https://weibo.example/oauth2/authorize?state=${request.state}`;
@@ -54,6 +72,18 @@ export class FakeOAuthProvider implements OAuthProvider {
   }
   async fetchProfile(): Promise<WeiboProfile | null> {
     return this.profile;
+  }
+  async fetchFriends(
+    grant: { uid: string; accessToken: string },
+    page: { cursor: number; count: number },
+  ): Promise<WeiboFriendsPage> {
+    this.friendsRequests.push({ grant: { ...grant }, page: { ...page } });
+    if (this.friendsFailure) throw this.friendsFailure;
+    return structuredClone(this.friendsPage);
+  }
+  async revokeToken(accessToken: string): Promise<boolean> {
+    this.revoked.push(accessToken);
+    return this.revokeConfirmed;
   }
 }
 
@@ -69,6 +99,12 @@ export class FakeTokenIssuer implements TokenIssuer {
     const [kind, uid] = token.split(':');
     if (kind !== 'bind' || !uid) throw new BindTokenInvalid();
     return uid;
+  }
+  /** Accepts the tokens `issueLoginToken` gives, and nothing else. */
+  async verifyLoginToken(token: string): Promise<LoginTokenSubject> {
+    const [kind, id, username, ...rest] = token.split(':');
+    if (kind !== 'login' || !id || !username || rest.length > 0) throw new NotSignedIn();
+    return { id, username };
   }
 }
 
@@ -95,6 +131,8 @@ export class InMemoryStore implements UnitOfWork {
   readonly users = new Map<string, UserProfile>();
   readonly weiboAccounts = new Map<string, WeiboAccount>();
   readonly events: DomainEvent[] = [];
+  /** When each bound uid was bound, as the `bound_at` column. */
+  private readonly boundAt = new Map<string, Date>();
 
   /** Outside a transaction every write commits at once, so there is nothing to undo. */
   readonly userRepository: UserRepository = this.usersUndoneBy([]);
@@ -129,7 +167,36 @@ export class InMemoryStore implements UnitOfWork {
         undo.push(() => this.users.delete(user.id));
       },
       findById: async (id) => structuredClone(this.users.get(id) ?? null),
+      findByUsername: async (username) => {
+        const folded = foldAsciiCase(username);
+        const user = [...this.users.values()].find(
+          (existing) => foldAsciiCase(existing.username) === folded,
+        );
+        return structuredClone(user ?? null);
+      },
+      delete: async (id) => {
+        const user = this.users.get(id);
+        if (!user) return;
+        // The foreign key's `on delete cascade`.
+        for (const account of [...this.weiboAccounts.values()]) {
+          if (account.userId === id) this.deleteAccount(account.uid, undo);
+        }
+        this.users.delete(id);
+        undo.push(() => this.users.set(id, user));
+      },
     };
+  }
+
+  private deleteAccount(uid: string, undo: Array<() => void>): void {
+    const account = this.weiboAccounts.get(uid);
+    if (!account) return;
+    const boundAt = this.boundAt.get(uid);
+    this.weiboAccounts.delete(uid);
+    this.boundAt.delete(uid);
+    undo.push(() => {
+      this.weiboAccounts.set(uid, account);
+      if (boundAt) this.boundAt.set(uid, boundAt);
+    });
   }
 
   private weiboAccountsUndoneBy(undo: Array<() => void>): WeiboAccountRepository {
@@ -154,15 +221,36 @@ export class InMemoryStore implements UnitOfWork {
         const account = this.weiboAccounts.get(uid);
         if (!account) return 'unknown-account';
         if (account.userId !== null) return 'already-bound';
+        // The unique index on user_id: one Weibo account per user.
+        if (this.accountOf(userId)) return 'user-already-bound';
         // The foreign key: Postgres refuses to bind an account to a user it does not hold.
         if (!this.users.has(userId)) throw new Error(`no user ${userId} to bind ${uid} to`);
         account.userId = userId;
+        this.boundAt.set(uid, new Date());
         undo.push(() => {
           account.userId = null;
+          this.boundAt.delete(uid);
         });
         return 'bound';
       },
+      findByUserId: async (userId): Promise<BoundWeiboAccount | null> => {
+        const account = this.accountOf(userId);
+        const boundAt = account && this.boundAt.get(account.uid);
+        if (!account || !boundAt) return null;
+        return {
+          uid: account.uid,
+          userId,
+          accessToken: account.accessToken,
+          accessTokenExpiresAt: structuredClone(account.accessTokenExpiresAt),
+          boundAt: new Date(boundAt),
+        };
+      },
+      delete: async (uid) => this.deleteAccount(uid, undo),
     };
+  }
+
+  private accountOf(userId: string): WeiboAccount | undefined {
+    return [...this.weiboAccounts.values()].find((account) => account.userId === userId);
   }
 
   private outboxUndoneBy(undo: Array<() => void>): Outbox {

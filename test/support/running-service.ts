@@ -80,11 +80,11 @@ export class Browser {
   constructor(readonly baseUrl: string) {}
 
   get(path: string): Promise<Answer> {
-    return this.send(path, { method: 'GET' });
+    return this.request(path, { method: 'GET' });
   }
 
   post(path: string, body: unknown): Promise<Answer> {
-    return this.send(path, {
+    return this.request(path, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -102,7 +102,8 @@ export class Browser {
     return this.get(`/v1/users/weibo/users?${query}`);
   }
 
-  private async send(path: string, init: RequestInit): Promise<Answer> {
+  /** Any request, with this browser's cookies. */
+  async request(path: string, init: RequestInit): Promise<Answer> {
     const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     const response = await fetch(`${this.baseUrl}${path}`, {
       ...init,

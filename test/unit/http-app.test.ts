@@ -1,22 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../src/adapters/http/app.ts';
-import { InMemoryRateLimiter } from '../../src/adapters/memory/in-memory-rate-limiter.ts';
-import { InMemoryStateStore } from '../../src/adapters/memory/in-memory-state-store.ts';
-import { ServiceMetrics } from '../../src/adapters/metrics/service-metrics.ts';
-import { BindAccount } from '../../src/application/bind-account.ts';
-import { CompleteWeiboLogin } from '../../src/application/complete-weibo-login.ts';
 import { StateStoreUnavailable, StorageUnavailable } from '../../src/application/errors.ts';
 import type { StateStore, UnitOfWork } from '../../src/application/ports.ts';
-import { StartWeiboLogin } from '../../src/application/start-weibo-login.ts';
-import {
-  FakeClock,
-  FakeOAuthProvider,
-  FakePasswordHasher,
-  FakeTokenIssuer,
-  InMemoryStore,
-  SequentialIds,
-} from '../support/fakes.ts';
-import { silentLogger } from '../support/silent-logger.ts';
+import { appWithFakes } from '../support/app-with-fakes.ts';
+import { FakeOAuthProvider } from '../support/fakes.ts';
 
 function appWith(
   overrides: {
@@ -27,42 +13,10 @@ function appWith(
     trustProxy?: boolean;
   } = {},
 ) {
-  const clock = new FakeClock();
-  const oauth = overrides.oauth ?? new FakeOAuthProvider();
-  const states = overrides.states ?? new InMemoryStateStore(clock);
-  const store = new InMemoryStore();
-  const tokens = new FakeTokenIssuer();
-  const limiter = new InMemoryRateLimiter(clock);
-  return createApp({
-    logger: silentLogger,
-    serviceMetrics: new ServiceMetrics(EMPTY_OUTBOX),
-    startLogin: new StartWeiboLogin(oauth, states, 600),
-    completeLogin: new CompleteWeiboLogin(
-      oauth,
-      states,
-      store.weiboAccountRepository,
-      store.userRepository,
-      tokens,
-    ),
-    bindAccount: new BindAccount(
-      tokens,
-      new FakePasswordHasher(),
-      overrides.unitOfWork ?? store,
-      clock,
-      new SequentialIds(),
-      { limiter, perUidPerHour: 0 },
-    ),
-    cookieSecure: true,
-    stateTtlSeconds: 600,
+  return appWithFakes({
+    ...overrides,
     corsOrigins: ['https://shop.example'],
-    jwks: () => ({ keys: [] }),
     readiness: [{ name: 'redis', check: () => Promise.reject(new Error('down')) }],
-    rateLimit: {
-      limiter,
-      perMinute: overrides.perMinute ?? 0,
-      trustProxy: overrides.trustProxy ?? true,
-    },
-    mounts: [],
   });
 }
 
@@ -82,8 +36,6 @@ const post = (body: string) => ({
   body,
   headers: { 'content-type': 'application/json' },
 });
-
-const EMPTY_OUTBOX = { backlog: async () => ({ unpublished: 0, oldestAgeSeconds: 0 }) };
 
 describe('HTTP app', () => {
   it('answers 503 10124 for the login page when the state store is down', async () => {

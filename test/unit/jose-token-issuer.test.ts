@@ -11,7 +11,7 @@ import {
   loadSigningKey,
   type SigningKey,
 } from '../../src/adapters/tokens/signing-key.ts';
-import { BindTokenInvalid } from '../../src/domain/errors.ts';
+import { BindTokenInvalid, NotSignedIn } from '../../src/domain/errors.ts';
 
 const OPTIONS: TokenIssuerOptions = {
   issuer: 'weibo-auth',
@@ -237,5 +237,39 @@ describe('JoseTokenIssuer bind tokens', () => {
     const issuer = new JoseTokenIssuer(key, OPTIONS, fakeClock());
 
     await expect(issuer.issueBindToken('12ab')).rejects.toThrow(/1 to 20 digits/);
+  });
+});
+
+describe('JoseTokenIssuer verifying login tokens', () => {
+  it('returns the user of a login token it issued, until just before it expires', async () => {
+    const clock = fakeClock();
+    const issuer = new JoseTokenIssuer(key, OPTIONS, clock);
+    const token = await issuer.issueLoginToken(USER);
+    clock.advance(OPTIONS.loginTtlSeconds - 1);
+    expect(await issuer.verifyLoginToken(token)).toEqual(USER);
+  });
+
+  it('refuses an expired, forged, foreign or bind token with NotSignedIn', async () => {
+    const clock = fakeClock();
+    const issuer = new JoseTokenIssuer(key, OPTIONS, clock);
+    const valid = await issuer.issueLoginToken(USER);
+    expect(await issuer.verifyLoginToken(valid)).toEqual(USER);
+    const refused = [
+      withClaim(valid, 'sub', 'someone-else'),
+      await new JoseTokenIssuer(otherKey, OPTIONS, clock).issueLoginToken(USER),
+      await new JoseTokenIssuer(key, { ...OPTIONS, audience: 'other' }, clock).issueLoginToken(
+        USER,
+      ),
+      await new JoseTokenIssuer(key, { ...OPTIONS, issuer: 'other' }, clock).issueLoginToken(USER),
+      await issuer.issueBindToken(UID),
+      // alg "none": the header says no signature, the signature is dropped.
+      `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${valid.split('.')[1]}.`,
+      'not-a-jwt',
+    ];
+    for (const token of refused) {
+      await expect(issuer.verifyLoginToken(token), token).rejects.toThrow(NotSignedIn);
+    }
+    clock.advance(OPTIONS.loginTtlSeconds);
+    await expect(issuer.verifyLoginToken(valid)).rejects.toThrow(NotSignedIn);
   });
 });

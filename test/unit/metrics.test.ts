@@ -9,9 +9,15 @@ import {
   OAuthCodeRejected,
   OAuthProviderUnavailable,
   StateStoreUnavailable,
+  WeiboAuthorizationExpired,
 } from '../../src/application/errors.ts';
-import type { EventPublisher, OutboxStore, PendingLogin } from '../../src/application/ports.ts';
-import type { WeiboGrant } from '../../src/domain/weibo-account.ts';
+import type {
+  EventPublisher,
+  OAuthProvider,
+  OutboxStore,
+  PendingLogin,
+} from '../../src/application/ports.ts';
+import type { WeiboFriendsPage, WeiboGrant } from '../../src/domain/weibo-account.ts';
 import { FakeClock, FakeOAuthProvider } from '../support/fakes.ts';
 import { InMemoryOutboxStore } from '../support/in-memory-outbox-store.ts';
 import { silentLogger } from '../support/silent-logger.ts';
@@ -213,6 +219,66 @@ describe('MeteredOAuthProvider', () => {
     const url = provider.authorizationUrl({ state: 's', forceLogin: false });
     expect(url).toBe(weibo.authorizationUrl({ state: 's', forceLogin: false }));
     expect((await metrics.text()).body).not.toMatch(/^weibo_auth_weibo_calls_total\{/m);
+  });
+});
+
+describe('MeteredOAuthProvider for friends and revocations', () => {
+  const PAGE: WeiboFriendsPage = { users: [], nextCursor: 0, previousCursor: 0, totalNumber: 0 };
+  let friends: () => Promise<WeiboFriendsPage>;
+  let revoked: () => Promise<boolean>;
+  let received: unknown[];
+  let provider: MeteredOAuthProvider;
+  const calls = (endpoint: string, outcome: string) =>
+    sample(metrics, 'weibo_auth_weibo_calls_total', { endpoint, outcome });
+
+  beforeEach(() => {
+    friends = async () => PAGE;
+    revoked = async () => true;
+    received = [];
+    const weibo: OAuthProvider = {
+      authorizationUrl: () => 'https://weibo.example/oauth2/authorize',
+      exchangeCode: async () => GRANT,
+      fetchProfile: async () => null,
+      fetchFriends: (grant, page) => {
+        received.push(grant, page);
+        return friends();
+      },
+      revokeToken: (accessToken) => {
+        received.push(accessToken);
+        return revoked();
+      },
+    };
+    provider = new MeteredOAuthProvider(weibo, metrics);
+  });
+
+  it('counts and times a page of friends as ok, passing the grant and page on', async () => {
+    const grant = { uid: GRANT.uid, accessToken: GRANT.accessToken };
+    expect(await provider.fetchFriends(grant, { cursor: 5, count: 3 })).toBe(PAGE);
+    expect(received).toEqual([grant, { cursor: 5, count: 3 }]);
+    expect(await calls('2/friendships/friends.json', 'ok')).toBe(1);
+    const duration = 'weibo_auth_weibo_call_duration_seconds_count';
+    const labels = { endpoint: '2/friendships/friends.json', outcome: 'ok' };
+    expect(await sample(metrics, duration, labels)).toBe(1);
+  });
+
+  it.each([
+    ['refused', new WeiboAuthorizationExpired('Weibo refused the access token: error 21327')],
+    ['unavailable', new OAuthProviderUnavailable('Weibo is unreachable')],
+    ['error', new TypeError('a bug')],
+  ])('counts a page of friends as %s and rethrows its error unchanged', async (outcome, error) => {
+    friends = () => Promise.reject(error);
+    await expect(provider.fetchFriends(GRANT, { cursor: 0, count: 5 })).rejects.toBe(error);
+    expect(await calls('2/friendships/friends.json', outcome)).toBe(1);
+    expect(await calls('2/friendships/friends.json', 'ok')).toBeUndefined();
+  });
+
+  it('counts a revocation Weibo confirmed as ok, and one it did not as unavailable', async () => {
+    expect(await provider.revokeToken('token')).toBe(true);
+    revoked = async () => false;
+    expect(await provider.revokeToken('token')).toBe(false);
+    expect(received).toEqual(['token', 'token']);
+    expect(await calls('oauth2/revokeoauth2', 'ok')).toBe(1);
+    expect(await calls('oauth2/revokeoauth2', 'unavailable')).toBe(1);
   });
 });
 

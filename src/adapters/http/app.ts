@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { RateLimiter } from '../../application/ports.ts';
 import { httpMetrics } from '../metrics/http-metrics.ts';
 import type { ServiceMetrics } from '../metrics/service-metrics.ts';
+import { type AccountRoutesDeps, accountRoutes } from './account-routes.ts';
 import { docsRoutes } from './docs-routes.ts';
 import { errorBody, errorResponse, errorStatus } from './error-mapping.ts';
 import { healthRoutes, type ReadinessCheck } from './health-routes.ts';
@@ -13,7 +14,7 @@ import { openApiRouter, serveOpenApiDocument } from './openapi.ts';
 import { limitRequestsPerClient } from './rate-limit.ts';
 import { WEIBO_BASE_PATH, type WeiboRoutesDeps, weiboRoutes } from './weibo-routes.ts';
 
-interface AppDeps extends WeiboRoutesDeps {
+interface AppDeps extends WeiboRoutesDeps, AccountRoutesDeps {
   logger: Logger;
   serviceMetrics: ServiceMetrics;
   jwks: Parameters<typeof healthRoutes>[0]['jwks'];
@@ -52,10 +53,11 @@ export function createApp(deps: AppDeps) {
     c.header('Cache-Control', 'no-store');
   });
   if (deps.corsOrigins.length > 0) {
-    app.use(`${WEIBO_BASE_PATH}/*`, cors({ origin: deps.corsOrigins, credentials: true }));
+    app.use('/v1/*', cors({ origin: deps.corsOrigins, credentials: true }));
   }
-  app.use(`${WEIBO_BASE_PATH}/*`, limitRequestsPerClient(deps.rateLimit));
+  app.use('/v1/*', limitRequestsPerClient(deps.rateLimit));
   app.route(WEIBO_BASE_PATH, weiboRoutes(deps));
+  app.route('/v1', accountRoutes(deps));
   app.route('/', healthRoutes({ ...deps, metrics: () => deps.serviceMetrics.text() }));
   serveOpenApiDocument(app);
   app.route('/', docsRoutes());

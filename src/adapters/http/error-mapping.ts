@@ -23,6 +23,8 @@ interface ErrorEntry {
   error: string;
   /** Send `Retry-After` with the seconds the error carries. */
   retryAfter?: true;
+  /** Headers sent with every such answer. */
+  headers?: Record<string, string>;
 }
 
 /** The contract's code and HTTP status of each failure: a code with no entry fails `tsc`. */
@@ -45,6 +47,16 @@ const ERRORS = {
   STATE_STORE_UNAVAILABLE: { status: 503, code: 10154, error: 'Service unavailable' },
   INVALID_BODY: { status: 400, code: 10155, error: 'Invalid request body' },
   RATE_LIMITED: { status: 429, code: 10156, error: 'Too many requests', retryAfter: true },
+  NOT_SIGNED_IN: {
+    status: 401,
+    code: 10160,
+    error: 'Not signed in',
+    headers: { 'WWW-Authenticate': 'Bearer' },
+  },
+  WEIBO_AUTHORIZATION_EXPIRED: { status: 401, code: 10161, error: 'Weibo authorization expired' },
+  WRONG_CREDENTIALS: { status: 401, code: 10162, error: 'Wrong username or password' },
+  ACCOUNT_ALREADY_BOUND: { status: 409, code: 10163, error: 'Account already bound to Weibo' },
+  NO_WEIBO_ACCOUNT: { status: 409, code: 10164, error: 'No Weibo account bound' },
   NOT_FOUND: { status: 404, code: 404, error: 'Not found' },
   UNEXPECTED: { status: 500, code: 10500, error: 'Internal error' },
 } as const satisfies Record<ErrorCode, ErrorEntry>;
@@ -72,10 +84,10 @@ export function errorResponse(error: unknown, route = ''): ErrorResponse {
   const generic: ErrorCode = known ? error.code : 'UNEXPECTED';
   const entry: ErrorEntry = ERRORS[ROUTE_OVERRIDES[route]?.[generic] ?? generic];
   const { status, code, error: message } = entry;
-  const headers: Record<string, string> =
-    entry.retryAfter && error instanceof RateLimited
-      ? { 'Retry-After': String(error.retryAfterSeconds) }
-      : {};
+  const headers: Record<string, string> = { ...entry.headers };
+  if (entry.retryAfter && error instanceof RateLimited) {
+    headers['Retry-After'] = String(error.retryAfterSeconds);
+  }
   return { status, body: { code, error: message }, headers, unexpected: !known };
 }
 

@@ -11,6 +11,21 @@ const EVENT_DATA = {
     weiboUid: z.string(),
     boundAt: instant,
   }),
+  UserUnboundFromWeibo: z.object({
+    userId: z.uuid(),
+    username: z.string(),
+    weiboUid: z.string(),
+    unboundAt: instant,
+  }),
+  UserDeleted: z.object({
+    userId: z.uuid(),
+    username: z.string(),
+    weiboUid: z
+      .string()
+      .nullable()
+      .openapi({ description: 'null when no Weibo account was bound.' }),
+    deletedAt: instant,
+  }),
 } satisfies Record<DomainEvent['type'], z.ZodObject>;
 
 /** The CloudEvents 1.0 envelope of one event type, as the relay publishes it. */

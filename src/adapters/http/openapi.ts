@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { OpenAPIHono, type OpenAPIHonoOptions, z } from '@hono/zod-openapi';
-import type { BlankEnv } from 'hono/types';
+import type { BlankEnv, Env } from 'hono/types';
 import { type ErrorCode, errorBody, errorStatus } from './error-mapping.ts';
 import { eventSchemas } from './event-schemas.ts';
 import { invalidBody, invalidQuery } from './http-errors.ts';
@@ -19,8 +19,10 @@ const refuseInvalidRequest: OpenAPIHonoOptions<BlankEnv>['defaultHook'] = (resul
  * A router whose routes validate and document themselves: `router.openapi(createRoute(…), handler)`.
  * Mounted with `app.route`, its routes join `GET /openapi.json`.
  */
-export function openApiRouter() {
-  return new OpenAPIHono<BlankEnv>({ defaultHook: refuseInvalidRequest });
+export function openApiRouter<E extends Env = BlankEnv>() {
+  // The hook reads only the outcome of validation, whatever the router's variables.
+  const defaultHook = refuseInvalidRequest as OpenAPIHonoOptions<E>['defaultHook'];
+  return new OpenAPIHono<E>({ defaultHook });
 }
 
 export const json = <T>(schema: T) => ({ 'application/json': { schema } });

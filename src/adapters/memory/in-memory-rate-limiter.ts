@@ -9,6 +9,13 @@ export class InMemoryRateLimiter implements RateLimiter {
 
   constructor(private readonly clock: Clock) {}
 
+  async check(key: string, limit: number, windowSeconds: number): Promise<number> {
+    const now = this.clock.now().getTime() / 1000;
+    const window = Math.floor(now / windowSeconds);
+    const counter = this.counters.get(`${key}:${windowSeconds}:${window}`);
+    return counter && counter.count >= limit ? Math.ceil(counter.endsAt - now) : 0;
+  }
+
   async hit(key: string, limit: number, windowSeconds: number): Promise<number> {
     const now = this.clock.now().getTime() / 1000;
     if (++this.hits % SWEEP_EVERY === 0) this.sweep(now);

@@ -1,6 +1,10 @@
-import { OAuthCodeRejected, OAuthProviderUnavailable } from '../../application/errors.ts';
+import {
+  OAuthCodeRejected,
+  OAuthProviderUnavailable,
+  WeiboAuthorizationExpired,
+} from '../../application/errors.ts';
 import type { AuthorizationRequest, OAuthProvider } from '../../application/ports.ts';
-import type { WeiboGrant, WeiboProfile } from '../../domain/weibo-account.ts';
+import type { WeiboFriendsPage, WeiboGrant, WeiboProfile } from '../../domain/weibo-account.ts';
 import type { ServiceMetrics, WeiboCallOutcome } from './service-metrics.ts';
 
 /**
@@ -30,7 +34,23 @@ export class MeteredOAuthProvider implements OAuthProvider {
     );
   }
 
-  /** Runs one call to Weibo and records it; a new call (friends, revoke) is one line above. */
+  fetchFriends(
+    grant: { uid: string; accessToken: string },
+    page: { cursor: number; count: number },
+  ): Promise<WeiboFriendsPage> {
+    return this.call('2/friendships/friends.json', () => this.inner.fetchFriends(grant, page));
+  }
+
+  /** A revocation Weibo did not confirm (false) is a Weibo that did not answer well. */
+  revokeToken(accessToken: string): Promise<boolean> {
+    return this.call(
+      'oauth2/revokeoauth2',
+      () => this.inner.revokeToken(accessToken),
+      (revoked) => (revoked ? 'ok' : 'unavailable'),
+    );
+  }
+
+  /** Runs one call to Weibo and records it. */
   private async call<T>(
     endpoint: string,
     send: () => Promise<T>,
@@ -51,8 +71,11 @@ export class MeteredOAuthProvider implements OAuthProvider {
   }
 }
 
+/** `refused`: Weibo said no to what it was given, a code or (expired, revoked) a token. */
 function outcomeOfFailure(error: unknown): WeiboCallOutcome {
-  if (error instanceof OAuthCodeRejected) return 'refused';
+  if (error instanceof OAuthCodeRejected || error instanceof WeiboAuthorizationExpired) {
+    return 'refused';
+  }
   if (error instanceof OAuthProviderUnavailable) return 'unavailable';
   return 'error';
 }

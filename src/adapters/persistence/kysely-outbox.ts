@@ -29,6 +29,20 @@ export class KyselyOutbox implements Outbox {
   }
 }
 
+/** The `data` of each event type; `tsc` fails on a type without its case (TS2366). */
+function dataOf(event: DomainEvent): CloudEvent['data'] {
+  const { userId, username, weiboUid } = event;
+  const at = event.occurredAt.toISOString();
+  switch (event.type) {
+    case 'UserBoundToWeibo':
+      return { userId, username, weiboUid, boundAt: at };
+    case 'UserUnboundFromWeibo':
+      return { userId, username, weiboUid, unboundAt: at };
+    case 'UserDeleted':
+      return { userId, username, weiboUid, deletedAt: at };
+  }
+}
+
 function toCloudEvent(event: DomainEvent): CloudEvent {
   return {
     specversion: '1.0',
@@ -38,11 +52,6 @@ function toCloudEvent(event: DomainEvent): CloudEvent {
     subject: event.userId,
     time: event.occurredAt.toISOString(),
     datacontenttype: 'application/json',
-    data: {
-      userId: event.userId,
-      username: event.username,
-      weiboUid: event.weiboUid,
-      boundAt: event.occurredAt.toISOString(),
-    },
+    data: dataOf(event),
   };
 }

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { UserRepository } from '../../application/ports.ts';
 import { UsernameTaken } from '../../domain/errors.ts';
 import type { UserProfile } from '../../domain/user-profile.ts';
@@ -34,6 +34,23 @@ export class KyselyUserRepository implements UserRepository {
       this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst(),
     );
     return row ? toUserProfile(row) : null;
+  }
+
+  /** Folds as the unique index `users_username_ascii_lower_key` does, so the index serves it. */
+  async findByUsername(username: string): Promise<UserProfile | null> {
+    const row = await guarded(() =>
+      this.db
+        .selectFrom('users')
+        .selectAll()
+        .where(sql`lower(username COLLATE "C")`, '=', sql`lower(${username} COLLATE "C")`)
+        .executeTakeFirst(),
+    );
+    return row ? toUserProfile(row) : null;
+  }
+
+  /** The foreign key's `on delete cascade` deletes the user's Weibo account with it. */
+  async delete(id: string): Promise<void> {
+    await guarded(() => this.db.deleteFrom('users').where('id', '=', id).execute());
   }
 }
 

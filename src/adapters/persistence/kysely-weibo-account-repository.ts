@@ -1,8 +1,10 @@
 import { type Kysely, sql } from 'kysely';
 import type { BindOutcome, TokenCipher, WeiboAccountRepository } from '../../application/ports.ts';
-import type { WeiboAccount, WeiboGrant } from '../../domain/weibo-account.ts';
-import { guarded } from './database-errors.ts';
+import type { BoundWeiboAccount, WeiboAccount, WeiboGrant } from '../../domain/weibo-account.ts';
+import { guarded, isUniqueViolation } from './database-errors.ts';
 import type { Database } from './schema.ts';
+
+const ONE_ACCOUNT_PER_USER = 'weibo_accounts_user_id_key';
 
 /** Weibo accounts, their access tokens encrypted at rest with the uid as context. */
 export class KyselyWeiboAccountRepository implements WeiboAccountRepository {
@@ -39,19 +41,84 @@ export class KyselyWeiboAccountRepository implements WeiboAccountRepository {
     };
   }
 
+  /**
+   * The row lock decides between two links of one uid, the unique index on user_id between two
+   * links of one user; a lost race on the index is the same outcome as a bound user.
+   */
   async bindIfUnbound(uid: string, userId: string): Promise<BindOutcome> {
-    const result = await guarded(() =>
+    if (await this.bindUnlessUserBound(uid, userId)) return 'bound';
+    const account = await guarded(() =>
+      this.db
+        .selectFrom('weibo_accounts')
+        .select('user_id')
+        .where('uid', '=', uid)
+        .executeTakeFirst(),
+    );
+    if (!account) return 'unknown-account';
+    return account.user_id === null ? 'user-already-bound' : 'already-bound';
+  }
+
+  async findByUserId(userId: string): Promise<BoundWeiboAccount | null> {
+    const row = await guarded(() =>
+      this.db
+        .selectFrom('weibo_accounts')
+        .select(['uid', 'access_token_encrypted', 'access_token_expires_at', 'bound_at'])
+        .where('user_id', '=', userId)
+        // bindIfUnbound sets bound_at with user_id.
+        .$narrowType<{ bound_at: Date }>()
+        .executeTakeFirst(),
+    );
+    return row
+      ? {
+          uid: row.uid,
+          userId,
+          accessToken: this.cipher.decrypt(row.access_token_encrypted, row.uid),
+          accessTokenExpiresAt: row.access_token_expires_at,
+          boundAt: row.bound_at,
+        }
+      : null;
+  }
+
+  async delete(uid: string): Promise<void> {
+    await guarded(() => this.db.deleteFrom('weibo_accounts').where('uid', '=', uid).execute());
+  }
+
+  private async bindUnlessUserBound(uid: string, userId: string): Promise<boolean> {
+    const bind = () =>
       this.db
         .updateTable('weibo_accounts')
         .set({ user_id: userId, bound_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
         .where('uid', '=', uid)
         .where('user_id', 'is', null)
-        .executeTakeFirst(),
-    );
-    if (result.numUpdatedRows === 1n) return 'bound';
-    const existing = await guarded(() =>
-      this.db.selectFrom('weibo_accounts').select('uid').where('uid', '=', uid).executeTakeFirst(),
-    );
-    return existing ? 'already-bound' : 'unknown-account';
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('weibo_accounts').select('uid').where('user_id', '=', userId))),
+        )
+        .executeTakeFirst();
+    try {
+      const result = await guarded(() => this.inSavepoint(bind));
+      return result.numUpdatedRows === 1n;
+    } catch (error) {
+      if (isUniqueViolation(error, ONE_ACCOUNT_PER_USER)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * In the caller's transaction, a lost race on the unique index would abort the whole of it;
+   * rolled back to a savepoint, it stays usable after the outcome is returned.
+   */
+  private async inSavepoint<T>(statement: () => Promise<T>): Promise<T> {
+    if (!this.db.isTransaction) return statement();
+    await sql`savepoint bind_if_unbound`.execute(this.db);
+    try {
+      const result = await statement();
+      await sql`release savepoint bind_if_unbound`.execute(this.db);
+      return result;
+    } catch (error) {
+      if (isUniqueViolation(error, ONE_ACCOUNT_PER_USER)) {
+        await sql`rollback to savepoint bind_if_unbound`.execute(this.db);
+      }
+      throw error;
+    }
   }
 }

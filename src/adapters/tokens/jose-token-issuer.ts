@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type JWK, jwtVerify, SignJWT } from 'jose';
 import type { Clock, LoginTokenSubject, TokenIssuer } from '../../application/ports.ts';
-import { BindTokenInvalid } from '../../domain/errors.ts';
+import { BindTokenInvalid, NotSignedIn } from '../../domain/errors.ts';
 import type { SigningKey } from './signing-key.ts';
 
 /** Audience of bind tokens, distinct from the login audience so neither passes for the other. */
@@ -72,6 +72,24 @@ export class JoseTokenIssuer implements TokenIssuer {
       throw new BindTokenInvalid('Bind token does not carry a Weibo uid');
     }
     return subject;
+  }
+
+  async verifyLoginToken(token: string): Promise<LoginTokenSubject> {
+    try {
+      const { payload } = await jwtVerify(token, this.key.publicJwk, {
+        algorithms: [this.key.alg],
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        typ: LOGIN_TOKEN_TYPE,
+        currentDate: this.clock.now(),
+        requiredClaims: ['sub', 'iat', 'exp'],
+      });
+      const { sub: id, username } = payload;
+      if (typeof id === 'string' && typeof username === 'string') return { id, username };
+    } catch (error) {
+      throw new NotSignedIn('Login token is invalid or expired', { cause: error });
+    }
+    throw new NotSignedIn('Login token carries no user');
   }
 
   /** The public keys for `GET /.well-known/jwks.json`. */

@@ -1,8 +1,14 @@
-import { ofetch } from 'ofetch';
-import { OAuthCodeRejected, OAuthProviderUnavailable } from '../../application/errors.ts';
+import { FetchError, ofetch } from 'ofetch';
+import {
+  OAuthCodeRejected,
+  OAuthProviderUnavailable,
+  WeiboAuthorizationExpired,
+} from '../../application/errors.ts';
 import type { AuthorizationRequest, Clock, OAuthProvider } from '../../application/ports.ts';
-import type { WeiboGrant, WeiboProfile } from '../../domain/weibo-account.ts';
+import type { WeiboFriendsPage, WeiboGrant, WeiboProfile } from '../../domain/weibo-account.ts';
 import { BodyTooLarge, MAX_WEIBO_BODY_BYTES, readBoundedText } from './bounded-body.ts';
+import { describeError, isTokenError } from './weibo-errors.ts';
+import { isJsonObject, type Json, toFriendsPage, toProfile, UID } from './weibo-users.ts';
 
 export interface WeiboClientOptions {
   clientId: string;
@@ -14,15 +20,13 @@ export interface WeiboClientOptions {
   timeoutMs: number;
 }
 
-type Json = Record<string, unknown>;
-
-const UID = /^[0-9]{1,20}$/;
 const ACCESS_TOKEN = /^[\x21-\x7e]{1,512}$/;
 /**
  * Weibo grants at most 5 years (157679999 s). A longer claim is a broken or hostile answer, and
  * an unbounded one would overflow the expiry Date; 10 years leaves room without allowing either.
  */
 const MAX_EXPIRES_IN_SECONDS = 10 * 365 * 24 * 60 * 60;
+const FRIENDS_PATH = '/2/friendships/friends.json';
 
 /** The real Weibo OAuth 2 API (api.weibo.com), which sends its JSON as text/plain. */
 export class WeiboOAuthClient implements OAuthProvider {
@@ -64,7 +68,7 @@ export class WeiboOAuthClient implements OAuthProvider {
     });
     const { status, json } = await this.send('/oauth2/access_token', { form });
     if (status < 500 && isJsonObject(json) && ('error_code' in json || 'error' in json)) {
-      throw new OAuthCodeRejected(describeRefusal(json));
+      throw new OAuthCodeRejected(`Weibo refused the authorization code: ${describeError(json)}`);
     }
     const grant = status < 300 && isJsonObject(json) ? this.toGrant(json) : null;
     if (grant === null) {
@@ -84,6 +88,45 @@ export class WeiboOAuthClient implements OAuthProvider {
       return status < 300 && isJsonObject(json) ? toProfile(json) : null;
     } catch {
       return null;
+    }
+  }
+
+  async fetchFriends(
+    grant: { uid: string; accessToken: string },
+    page: { cursor: number; count: number },
+  ): Promise<WeiboFriendsPage> {
+    const query = new URLSearchParams({
+      access_token: grant.accessToken,
+      uid: grant.uid,
+      count: String(page.count),
+      cursor: String(page.cursor),
+      trim_status: '1',
+    });
+    const { status, json } = await this.send(FRIENDS_PATH, { query });
+    if (status < 500 && isJsonObject(json) && 'error_code' in json) {
+      const error = `${describeError(json)} (${FRIENDS_PATH})`;
+      if (isTokenError(json)) {
+        throw new WeiboAuthorizationExpired(`Weibo refused the access token: ${error}`);
+      }
+      throw new OAuthProviderUnavailable(`Weibo answered ${error}`);
+    }
+    const friends = status < 300 && isJsonObject(json) ? toFriendsPage(json) : null;
+    if (friends !== null) return friends;
+    const problem = json === undefined ? 'a body that is not JSON' : 'no readable page of users';
+    throw new OAuthProviderUnavailable(
+      `Weibo answered HTTP ${status} with ${problem} (${FRIENDS_PATH})`,
+    );
+  }
+
+  async revokeToken(accessToken: string): Promise<boolean> {
+    const form = new URLSearchParams({ access_token: accessToken });
+    try {
+      const { status, json } = await this.send('/oauth2/revokeoauth2', { form });
+      // Weibo sends `"result": "true"`, a string.
+      const result = isJsonObject(json) ? json.result : undefined;
+      return status >= 200 && status < 300 && (result === 'true' || result === true);
+    } catch {
+      return false;
     }
   }
 
@@ -126,8 +169,9 @@ export class WeiboOAuthClient implements OAuthProvider {
       const text = await readBoundedText(response, MAX_WEIBO_BODY_BYTES);
       return { status: response.status, json: parseJson(text) };
     } catch (error) {
-      // ofetch's own error holds the request options, client secret included: keep its cause.
-      const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
+      // ofetch's own error holds the request, its URL (access token) and options (client secret)
+      // included: only its cause is kept.
+      const cause = error instanceof FetchError ? error.cause : error;
       const reason =
         cause instanceof BodyTooLarge
           ? `answered ${cause.message}`
@@ -137,26 +181,6 @@ export class WeiboOAuthClient implements OAuthProvider {
       throw new OAuthProviderUnavailable(`Weibo ${reason} (${path})`, { cause });
     }
   }
-}
-
-/** Weibo's error_description echoes the code, so only the numeric code and error name are kept. */
-function describeRefusal(json: Json): string {
-  const code = /^[0-9]{1,9}$/.test(String(json.error_code)) ? ` ${json.error_code}` : '';
-  const name =
-    typeof json.error === 'string' && /^[a-z_]{1,64}$/.test(json.error) ? json.error : '';
-  return `Weibo refused the authorization code: error${code} ${name}`.trimEnd();
-}
-
-function toProfile(json: Json): WeiboProfile | null {
-  const screenName = json.screen_name;
-  if ('error_code' in json || typeof screenName !== 'string' || screenName === '') return null;
-  const avatar = [json.avatar_hd, json.avatar_large, json.profile_image_url].find(isWebUrl);
-  return avatar === undefined ? { screenName } : { screenName, avatar };
-}
-
-/** Avatars end up in an <img src>, so only http(s) URLs are passed on. */
-function isWebUrl(value: unknown): value is string {
-  return typeof value === 'string' && /^https?:\/\/[^\s]+$/i.test(value) && URL.canParse(value);
 }
 
 /** Whole seconds, as a number or (as Weibo sometimes sends) a string of digits, within bounds. */
@@ -172,8 +196,4 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function isJsonObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

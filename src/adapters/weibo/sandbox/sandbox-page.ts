@@ -1,18 +1,5 @@
 import { html } from 'hono/html';
-
-export interface SandboxUser {
-  uid: string;
-  screenName?: string;
-  avatarHd?: string;
-  avatarLarge?: string;
-  profileImageUrl?: string;
-}
-
-export const SANDBOX_USERS: SandboxUser[] = [
-  { uid: '1000000001', screenName: '小明 Xiaoming' },
-  { uid: '1000000002', screenName: 'Alice 爱丽丝' },
-  { uid: '1000000003', screenName: '测试用户 Tester' },
-];
+import type { SandboxUser } from './sandbox-users.ts';
 
 /** The page where a developer plays the Weibo user: pick or type one, then approve or deny. */
 export function authorizePage(action: string, users: SandboxUser[]) {

@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { authorizePage, avatarSvg, SANDBOX_USERS, type SandboxUser } from './sandbox-page.ts';
+import { authorizePage, avatarSvg } from './sandbox-page.ts';
+import {
+  friendsPage,
+  MAX_FRIENDS_PER_PAGE,
+  SANDBOX_USERS,
+  type SandboxUser,
+  weiboUser,
+} from './sandbox-users.ts';
 
 export interface SandboxClient {
   clientId: string;
@@ -13,8 +20,9 @@ const TOKEN_LIFETIME_SECONDS = 157679999;
 
 /**
  * A stand-in for api.weibo.com speaking its protocol: an authorize page, single-use codes,
- * the form-encoded token endpoint and users/show.json, JSON sent as text/plain as Weibo does.
- * `publicUrl` is where it is served, for the avatar URLs it hands out.
+ * the form-encoded token endpoint, users/show.json, friendships/friends.json and token
+ * revocation, JSON sent as text/plain as Weibo does. The users who approved the app are those
+ * holding a token not revoked. `publicUrl` is where it is served, for the avatar URLs it hands out.
  */
 export function createWeiboSandbox(client: SandboxClient, publicUrl = '') {
   const codes = new Map<string, SandboxUser>();
@@ -45,7 +53,9 @@ export function createWeiboSandbox(client: SandboxClient, publicUrl = '') {
       target.searchParams.set('error_code', '21330');
     } else {
       const screenName = typeof form.screen_name === 'string' ? form.screen_name.trim() : '';
-      target.searchParams.set('code', issueCode({ uid, screenName: screenName || undefined }));
+      const preset = SANDBOX_USERS.find((user) => user.uid === uid);
+      const user = { ...preset, uid, screenName: screenName || preset?.screenName };
+      target.searchParams.set('code', issueCode(user));
     }
     const state = c.req.query('state');
     if (state !== undefined) target.searchParams.set('state', state);
@@ -82,15 +92,18 @@ export function createWeiboSandbox(client: SandboxClient, publicUrl = '') {
     const user = tokens.get(c.req.query('access_token') ?? '');
     if (user === undefined) return weiboError(c, 403, 21332, 'invalid_access_token');
     if (c.req.query('uid') !== user.uid) return weiboError(c, 400, 20003, 'User does not exists!');
-    return weiboJson(c, 200, {
-      id: Number(user.uid),
-      idstr: user.uid,
-      screen_name: user.screenName ?? `用户${user.uid}`,
-      profile_image_url: user.profileImageUrl,
-      avatar_large:
-        user.avatarLarge ?? (publicUrl ? `${publicUrl}/avatar/${user.uid}.svg` : undefined),
-      avatar_hd: user.avatarHd,
-    });
+    return weiboJson(c, 200, weiboUser(user, approvedUsers(), publicUrl));
+  });
+
+  app.get('/2/friendships/friends.json', (c) => {
+    const user = tokens.get(c.req.query('access_token') ?? '');
+    if (user === undefined) return weiboError(c, 403, 21332, 'invalid_access_token');
+    if (c.req.query('uid') !== user.uid) return weiboError(c, 403, 10014, 'permission_denied');
+    const count = wholeNumber(c.req.query('count') ?? `${MAX_FRIENDS_PER_PAGE}`);
+    const cursor = wholeNumber(c.req.query('cursor') ?? '0');
+    if (count === null || count < 1) return weiboError(c, 400, 10017, 'invalid_parameter_count');
+    if (cursor === null) return weiboError(c, 400, 10017, 'invalid_parameter_cursor');
+    return weiboJson(c, 200, friendsPage(user, approvedUsers(), { cursor, count }, publicUrl));
   });
 
   app.post('/oauth2/revokeoauth2', async (c) => {
@@ -107,6 +120,11 @@ export function createWeiboSandbox(client: SandboxClient, publicUrl = '') {
     }),
   );
 
+  /** Who approved the app, by uid; a user signed in several times is seen as they last were. */
+  function approvedUsers(): Map<string, SandboxUser> {
+    return new Map([...tokens.values()].map((user) => [user.uid, user]));
+  }
+
   function checkClient(c: Context, clientId?: string, redirectUri?: string): Response | null {
     if (clientId !== client.clientId) return weiboError(c, 400, 21324, 'invalid_client');
     if (redirectUri !== client.redirectUri) {
@@ -122,6 +140,7 @@ export function invalidGrant(c: Context, status: ContentfulStatusCode, code: str
   return weiboError(c, status, 21325, 'invalid_grant', `invalid authorization code:${code}`);
 }
 
+/** OAuth endpoints explain their errors; the /2/ API names them only. */
 function weiboError(
   c: Context,
   status: ContentfulStatusCode,
@@ -130,8 +149,13 @@ function weiboError(
   description = error,
 ): Response {
   const { path } = c.req;
-  const body = { error, error_code: errorCode, request: path, error_uri: path };
-  return weiboJson(c, status, { ...body, error_description: description });
+  const body = { error, error_code: errorCode, request: path };
+  if (!path.includes('/oauth2/')) return weiboJson(c, status, body);
+  return weiboJson(c, status, { ...body, error_uri: path, error_description: description });
+}
+
+function wholeNumber(text: string): number | null {
+  return /^[0-9]{1,9}$/.test(text) ? Number(text) : null;
 }
 
 function weiboJson(c: Context, status: ContentfulStatusCode, body: object): Response {

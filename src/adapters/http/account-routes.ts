@@ -1,0 +1,233 @@
+import { createRoute } from '@hono/zod-openapi';
+import type { Logger } from 'pino';
+import type { Authenticate } from '../../application/authenticate.ts';
+import type { DeleteAccount } from '../../application/delete-account.ts';
+import type { GetMyAccount } from '../../application/get-my-account.ts';
+import type { LinkWeiboAccount } from '../../application/link-weibo-account.ts';
+import type { ListWeiboFriends } from '../../application/list-weibo-friends.ts';
+import type { SignInWithPassword } from '../../application/sign-in-with-password.ts';
+import type { UnbindWeibo } from '../../application/unbind-weibo.ts';
+import {
+  Credentials,
+  Done,
+  FriendsPage,
+  FriendsQuery,
+  LinkForm,
+  Me,
+  PasswordConfirmation,
+} from './account-schemas.ts';
+import { readJsonObject } from './json-body.ts';
+import { documentedJsonBody, errorResponses, json, openApiRouter } from './openapi.ts';
+import { AccountBound } from './schemas.ts';
+import { BEARER, type SignedInEnv, signedIn } from './signed-in.ts';
+
+const MAX_BODY_BYTES = 16 * 1024;
+
+export interface AccountRoutesDeps {
+  logger: Logger;
+  authenticate: Authenticate;
+  signInWithPassword: SignInWithPassword;
+  getMyAccount: GetMyAccount;
+  listWeiboFriends: ListWeiboFriends;
+  linkWeiboAccount: LinkWeiboAccount;
+  unbindWeibo: UnbindWeibo;
+  deleteAccount: DeleteAccount;
+}
+
+const signedInErrors = ['NOT_SIGNED_IN', 'RATE_LIMITED', 'STORAGE_UNAVAILABLE'] as const;
+
+const signIn = createRoute({
+  method: 'post',
+  path: '/tokens',
+  tags: ['Account'],
+  summary: 'Sign in with username and password',
+  request: { body: documentedJsonBody('Credentials') },
+  responses: {
+    200: { description: 'Signed in.', content: json(AccountBound) },
+    ...errorResponses(
+      'INVALID_BODY',
+      'INVALID_QUERY',
+      'INVALID_USERNAME',
+      'INVALID_PASSWORD',
+      'WRONG_CREDENTIALS',
+      'RATE_LIMITED',
+      'STORAGE_UNAVAILABLE',
+      'UNEXPECTED',
+    ),
+  },
+});
+
+const me = createRoute({
+  method: 'get',
+  path: '/users/me',
+  tags: ['Account'],
+  summary: 'The signed-in user and its Weibo account',
+  security: BEARER,
+  responses: {
+    200: { description: 'The user.', content: json(Me) },
+    ...errorResponses('INVALID_QUERY', ...signedInErrors, 'UNEXPECTED'),
+  },
+});
+
+const friends = createRoute({
+  method: 'get',
+  path: '/users/weibo/friends',
+  tags: ['Account'],
+  summary: "The user's Weibo friends who also use this app, a page at a time",
+  security: BEARER,
+  request: { query: FriendsQuery },
+  responses: {
+    200: { description: 'A page of friends.', content: json(FriendsPage) },
+    ...errorResponses(
+      'INVALID_QUERY',
+      ...signedInErrors,
+      'WEIBO_AUTHORIZATION_EXPIRED',
+      'NO_WEIBO_ACCOUNT',
+      'OAUTH_PROVIDER_UNAVAILABLE',
+      'UNEXPECTED',
+    ),
+  },
+});
+
+const link = createRoute({
+  method: 'post',
+  path: '/users/weibo/bindings',
+  tags: ['Account'],
+  summary: 'Link Weibo to an existing account',
+  request: { body: documentedJsonBody('LinkForm') },
+  responses: {
+    200: { description: 'Linked and signed in.', content: json(AccountBound) },
+    ...errorResponses(
+      'INVALID_BODY',
+      'INVALID_QUERY',
+      'INVALID_USERNAME',
+      'INVALID_PASSWORD',
+      'BIND_TOKEN_INVALID',
+      'WRONG_CREDENTIALS',
+      'ACCOUNT_ALREADY_BOUND',
+      'WEIBO_ALREADY_BOUND',
+      'RATE_LIMITED',
+      'STORAGE_UNAVAILABLE',
+      'UNEXPECTED',
+    ),
+  },
+});
+
+const unbind = createRoute({
+  method: 'delete',
+  path: '/users/weibo/binding',
+  tags: ['Account'],
+  summary: 'Unbind Weibo; the token is revoked at Weibo',
+  security: BEARER,
+  responses: {
+    200: { description: 'Unbound.', content: json(Done) },
+    ...errorResponses('INVALID_QUERY', ...signedInErrors, 'NO_WEIBO_ACCOUNT', 'UNEXPECTED'),
+  },
+});
+
+const deleteMe = createRoute({
+  method: 'delete',
+  path: '/users/me',
+  tags: ['Account'],
+  summary: 'Delete the account, confirmed by its password',
+  security: BEARER,
+  request: { body: documentedJsonBody('PasswordConfirmation') },
+  responses: {
+    200: { description: 'Deleted: its login tokens are refused from now on.', content: json(Done) },
+    ...errorResponses(
+      'INVALID_BODY',
+      'INVALID_QUERY',
+      'INVALID_PASSWORD',
+      'WRONG_CREDENTIALS',
+      ...signedInErrors,
+      'UNEXPECTED',
+    ),
+  },
+});
+
+/** The account API (SPEC endpoints 4-9), mounted at `/v1`. */
+export function accountRoutes(deps: AccountRoutesDeps) {
+  const app = openApiRouter<SignedInEnv>();
+  app.openAPIRegistry.register('Credentials', Credentials);
+  app.openAPIRegistry.register('LinkForm', LinkForm);
+  app.openAPIRegistry.register('PasswordConfirmation', PasswordConfirmation);
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'A login token from this service.',
+  });
+  const auth = signedIn(deps.authenticate);
+  for (const path of ['/users/me', '/users/weibo/friends', '/users/weibo/binding']) {
+    app.use(path, auth);
+  }
+
+  app.openapi(signIn, async (c) => {
+    const body = await readJsonObject(c, MAX_BODY_BYTES);
+    const { username, token } = await deps.signInWithPassword.execute(body);
+    return c.json({ code: 200 as const, username, token }, 200);
+  });
+
+  app.openapi(me, async (c) => {
+    const { user, weibo } = await deps.getMyAccount.execute(c.get('user'));
+    const { id, username, email, phone, createdAt } = user;
+    return c.json(
+      {
+        code: 200 as const,
+        user: { id, username, email, phone, created_at: createdAt.toISOString() },
+        weibo: weibo && { uid: weibo.uid, bound_at: weibo.boundAt.toISOString() },
+      },
+      200,
+    );
+  });
+
+  app.openapi(friends, async (c) => {
+    const query = c.req.valid('query');
+    const page = { cursor: Number(query.cursor ?? 0), count: Number(query.count ?? 5) };
+    const found = await deps.listWeiboFriends.execute(c.get('user').id, page);
+    const users = found.users.map((friend) => ({
+      uid: friend.uid,
+      screen_name: friend.screenName,
+      ...(friend.avatar && { avatar: friend.avatar }),
+      location: friend.location,
+      description: friend.description,
+      gender: friend.gender,
+      followers_count: friend.followersCount,
+      friends_count: friend.friendsCount,
+      verified: friend.verified,
+    }));
+    const { nextCursor, previousCursor, totalNumber } = found;
+    return c.json(
+      {
+        code: 200 as const,
+        users,
+        next_cursor: nextCursor,
+        previous_cursor: previousCursor,
+        total_number: totalNumber,
+      },
+      200,
+    );
+  });
+
+  app.openapi(link, async (c) => {
+    const body = await readJsonObject(c, MAX_BODY_BYTES);
+    const { username, token } = await deps.linkWeiboAccount.execute(body);
+    return c.json({ code: 200 as const, username, token }, 200);
+  });
+
+  app.openapi(unbind, async (c) => {
+    const user = c.get('user');
+    const { weiboUid, revoked } = await deps.unbindWeibo.execute(user);
+    deps.logger.info({ userId: user.id, weiboUid, revoked }, 'Weibo unbound; token revoke');
+    return c.json({ code: 200 as const }, 200);
+  });
+
+  app.openapi(deleteMe, async (c) => {
+    const user = c.get('user');
+    const body = await readJsonObject(c, MAX_BODY_BYTES);
+    const { weiboUid, revoked } = await deps.deleteAccount.execute(user, body);
+    deps.logger.info({ userId: user.id, weiboUid, revoked }, 'account deleted; token revoke');
+    return c.json({ code: 200 as const }, 200);
+  });
+  return app;
+}

@@ -1,0 +1,67 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { InvalidPassword, InvalidUsername, WrongCredentials } from '../domain/errors.ts';
+import type { UserProfile } from '../domain/user-profile.ts';
+import { RateLimited } from './errors.ts';
+import type { PasswordHasher, RateLimiter, UserRepository } from './ports.ts';
+
+const HOUR = 3600;
+
+/**
+ * Checks a username and password, the same way for every endpoint that asks for them:
+ * an unknown user and a wrong password fail alike and take about as long, and failed
+ * attempts per username are limited (past the limit even the right password waits).
+ */
+export class Credentials {
+  // Verified against when the user is unknown, so that costs one argon2id verify too.
+  private readonly dummyHash: Promise<string>;
+
+  constructor(
+    private readonly users: UserRepository,
+    private readonly passwords: PasswordHasher,
+    private readonly attempts: { limiter: RateLimiter; failuresPerHour: number },
+  ) {
+    this.dummyHash = passwords.hash(randomUUID());
+  }
+
+  /** The user with this name (any ASCII case) and password; throws WrongCredentials. */
+  async verify(input: { username?: unknown; password?: unknown }): Promise<UserProfile> {
+    if (typeof input.username !== 'string') throw new InvalidUsername();
+    if (typeof input.password !== 'string') throw new InvalidPassword();
+    const { password } = input;
+    return this.limited(input.username, async () => {
+      const user = await this.users.findByUsername(input.username as string);
+      const hash = user?.passwordHash ?? (await this.dummyHash);
+      const matches = await this.passwords.verify(hash, password);
+      return matches && user ? user : null;
+    });
+  }
+
+  /** Confirms a known user's password, counted against the same limit. */
+  async confirm(user: UserProfile, password: unknown): Promise<void> {
+    if (typeof password !== 'string') throw new InvalidPassword();
+    await this.limited(user.username, async () =>
+      (await this.passwords.verify(user.passwordHash, password)) ? user : null,
+    );
+  }
+
+  private async limited(
+    username: string,
+    check: () => Promise<UserProfile | null>,
+  ): Promise<UserProfile> {
+    const { limiter, failuresPerHour } = this.attempts;
+    // One bucket per name as uniqueness sees it; hashed, as the name may be anything.
+    const key = `login:${createHash('sha256').update(asciiLower(username)).digest('base64url')}`;
+    if (failuresPerHour > 0) {
+      const wait = await limiter.check(key, failuresPerHour, HOUR);
+      if (wait > 0) throw new RateLimited(wait);
+    }
+    const user = await check();
+    if (user) return user;
+    if (failuresPerHour > 0) await limiter.hit(key, failuresPerHour, HOUR);
+    throw new WrongCredentials();
+  }
+}
+
+function asciiLower(value: string): string {
+  return value.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
+}

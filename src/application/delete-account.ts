@@ -1,0 +1,35 @@
+import { userDeleted } from '../domain/events.ts';
+import type { UserProfile } from '../domain/user-profile.ts';
+import type { Credentials } from './credentials.ts';
+import type { Clock, IdGenerator, OAuthProvider, UnitOfWork } from './ports.ts';
+
+/**
+ * Deletes the account (endpoint 9), confirmed by its password: the user, its Weibo account
+ * and the event in one transaction; then the Weibo token is revoked, as a best effort.
+ */
+export class DeleteAccount {
+  constructor(
+    private readonly credentials: Credentials,
+    private readonly unitOfWork: UnitOfWork,
+    private readonly oauth: OAuthProvider,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+  ) {}
+
+  async execute(
+    user: UserProfile,
+    input: { password?: unknown },
+  ): Promise<{ weiboUid: string | null; revoked: boolean }> {
+    await this.credentials.confirm(user, input.password);
+    const account = await this.unitOfWork.transaction(async ({ users, weiboAccounts, outbox }) => {
+      const bound = await weiboAccounts.findByUserId(user.id);
+      if (bound) await weiboAccounts.delete(bound.uid);
+      await users.delete(user.id);
+      const event = userDeleted(this.ids.uuid(), this.clock.now(), user, bound?.uid ?? null);
+      await outbox.add(event);
+      return bound;
+    });
+    if (!account) return { weiboUid: null, revoked: false };
+    return { weiboUid: account.uid, revoked: await this.oauth.revokeToken(account.accessToken) };
+  }
+}

@@ -1,0 +1,29 @@
+import { NoWeiboAccount } from '../domain/errors.ts';
+import { userUnboundFromWeibo } from '../domain/events.ts';
+import type { UserProfile } from '../domain/user-profile.ts';
+import type { Clock, IdGenerator, OAuthProvider, UnitOfWork } from './ports.ts';
+
+/**
+ * Unbinds Weibo (endpoint 8): the stored account and its token are deleted with the event in
+ * one transaction; then the token is revoked at Weibo, as a best effort.
+ */
+export class UnbindWeibo {
+  constructor(
+    private readonly unitOfWork: UnitOfWork,
+    private readonly oauth: OAuthProvider,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+  ) {}
+
+  async execute(user: UserProfile): Promise<{ weiboUid: string; revoked: boolean }> {
+    const account = await this.unitOfWork.transaction(async ({ weiboAccounts, outbox }) => {
+      const bound = await weiboAccounts.findByUserId(user.id);
+      if (!bound) throw new NoWeiboAccount();
+      await weiboAccounts.delete(bound.uid);
+      await outbox.add(userUnboundFromWeibo(this.ids.uuid(), this.clock.now(), user, bound.uid));
+      return bound;
+    });
+    const revoked = await this.oauth.revokeToken(account.accessToken);
+    return { weiboUid: account.uid, revoked };
+  }
+}

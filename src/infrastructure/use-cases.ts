@@ -1,0 +1,81 @@
+import type { Container } from 'inversify';
+import { KyselyUnitOfWork } from '../adapters/persistence/kysely-unit-of-work.ts';
+import { KyselyUserRepository } from '../adapters/persistence/kysely-user-repository.ts';
+import { KyselyWeiboAccountRepository } from '../adapters/persistence/kysely-weibo-account-repository.ts';
+import { Argon2PasswordHasher } from '../adapters/security/argon2-password-hasher.ts';
+import { JoseTokenIssuer } from '../adapters/tokens/jose-token-issuer.ts';
+import { Authenticate } from '../application/authenticate.ts';
+import { BindAccount } from '../application/bind-account.ts';
+import { CompleteWeiboLogin } from '../application/complete-weibo-login.ts';
+import { Credentials } from '../application/credentials.ts';
+import { DeleteAccount } from '../application/delete-account.ts';
+import { GetMyAccount } from '../application/get-my-account.ts';
+import { LinkWeiboAccount } from '../application/link-weibo-account.ts';
+import { ListWeiboFriends } from '../application/list-weibo-friends.ts';
+import type {
+  Clock,
+  IdGenerator,
+  OAuthProvider,
+  RateLimiter,
+  StateStore,
+} from '../application/ports.ts';
+import { SignInWithPassword } from '../application/sign-in-with-password.ts';
+import { StartWeiboLogin } from '../application/start-weibo-login.ts';
+import { UnbindWeibo } from '../application/unbind-weibo.ts';
+import type { Config } from './config.ts';
+import { bindClass, bindFactory, type Token } from './typed-token.ts';
+
+/** The ports the use cases take that are bound under tokens in `container.ts`. */
+interface PortTokens {
+  OAUTH_PROVIDER: Token<OAuthProvider>;
+  STATE_STORE: Token<StateStore>;
+  RATE_LIMITER: Token<RateLimiter>;
+  CLOCK: Token<Clock>;
+  IDS: Token<IdGenerator>;
+}
+
+/** Every use case, each bound under its class, built from the adapters `container.ts` binds. */
+export function bindUseCases(container: Container, config: Config, ports: PortTokens): void {
+  const { OAUTH_PROVIDER, STATE_STORE, RATE_LIMITER, CLOCK, IDS } = ports;
+  const users = KyselyUserRepository;
+  const weiboAccounts = KyselyWeiboAccountRepository;
+  const tokens = JoseTokenIssuer;
+
+  bindFactory(container, StartWeiboLogin, [OAUTH_PROVIDER, STATE_STORE], (oauth, states) => {
+    return new StartWeiboLogin(oauth, states, config.stateTtlSeconds);
+  });
+  bindClass(container, CompleteWeiboLogin, [
+    OAUTH_PROVIDER,
+    STATE_STORE,
+    weiboAccounts,
+    users,
+    tokens,
+  ]);
+  bindFactory(
+    container,
+    BindAccount,
+    [tokens, Argon2PasswordHasher, KyselyUnitOfWork, CLOCK, IDS, RATE_LIMITER],
+    (issuer, passwords, unitOfWork, clock, ids, limiter) =>
+      new BindAccount(issuer, passwords, unitOfWork, clock, ids, {
+        limiter,
+        perUidPerHour: config.bindRateLimitPerHour,
+      }),
+  );
+  bindFactory(
+    container,
+    Credentials,
+    [users, Argon2PasswordHasher, RATE_LIMITER],
+    (repository, passwords, limiter) =>
+      new Credentials(repository, passwords, {
+        limiter,
+        failuresPerHour: config.loginRateLimitPerHour,
+      }),
+  );
+  bindClass(container, Authenticate, [tokens, users]);
+  bindClass(container, SignInWithPassword, [Credentials, tokens]);
+  bindClass(container, GetMyAccount, [weiboAccounts]);
+  bindClass(container, ListWeiboFriends, [weiboAccounts, OAUTH_PROVIDER, CLOCK]);
+  bindClass(container, LinkWeiboAccount, [tokens, Credentials, KyselyUnitOfWork, CLOCK, IDS]);
+  bindClass(container, UnbindWeibo, [KyselyUnitOfWork, OAUTH_PROVIDER, CLOCK, IDS]);
+  bindClass(container, DeleteAccount, [Credentials, KyselyUnitOfWork, OAUTH_PROVIDER, CLOCK, IDS]);
+}

@@ -1,0 +1,82 @@
+import { createApp } from '../../src/adapters/http/app.ts';
+import { InMemoryRateLimiter } from '../../src/adapters/memory/in-memory-rate-limiter.ts';
+import { InMemoryStateStore } from '../../src/adapters/memory/in-memory-state-store.ts';
+import { ServiceMetrics } from '../../src/adapters/metrics/service-metrics.ts';
+import { Authenticate } from '../../src/application/authenticate.ts';
+import { BindAccount } from '../../src/application/bind-account.ts';
+import { CompleteWeiboLogin } from '../../src/application/complete-weibo-login.ts';
+import { Credentials } from '../../src/application/credentials.ts';
+import { DeleteAccount } from '../../src/application/delete-account.ts';
+import { GetMyAccount } from '../../src/application/get-my-account.ts';
+import { LinkWeiboAccount } from '../../src/application/link-weibo-account.ts';
+import { ListWeiboFriends } from '../../src/application/list-weibo-friends.ts';
+import type { StateStore, UnitOfWork } from '../../src/application/ports.ts';
+import { SignInWithPassword } from '../../src/application/sign-in-with-password.ts';
+import { StartWeiboLogin } from '../../src/application/start-weibo-login.ts';
+import { UnbindWeibo } from '../../src/application/unbind-weibo.ts';
+import {
+  FakeClock,
+  FakeOAuthProvider,
+  FakePasswordHasher,
+  FakeTokenIssuer,
+  InMemoryStore,
+  SequentialIds,
+} from './fakes.ts';
+import { silentLogger } from './silent-logger.ts';
+
+export interface FakeAppOptions {
+  states?: StateStore;
+  unitOfWork?: UnitOfWork;
+  oauth?: FakeOAuthProvider;
+  store?: InMemoryStore;
+  perMinute?: number;
+  trustProxy?: boolean;
+  corsOrigins?: string[];
+  readiness?: Parameters<typeof createApp>[0]['readiness'];
+}
+
+/** The real HTTP app over every use case, wired to in-memory fakes of the ports. */
+export function appWithFakes(options: FakeAppOptions = {}) {
+  const clock = new FakeClock();
+  const oauth = options.oauth ?? new FakeOAuthProvider();
+  const states = options.states ?? new InMemoryStateStore(clock);
+  const store = options.store ?? new InMemoryStore();
+  const unitOfWork = options.unitOfWork ?? store;
+  const tokens = new FakeTokenIssuer();
+  const passwords = new FakePasswordHasher();
+  const ids = new SequentialIds();
+  const limiter = new InMemoryRateLimiter(clock);
+  const users = store.userRepository;
+  const weiboAccounts = store.weiboAccountRepository;
+  const credentials = new Credentials(users, passwords, { limiter, failuresPerHour: 0 });
+  return createApp({
+    logger: silentLogger,
+    serviceMetrics: new ServiceMetrics({
+      backlog: async () => ({ unpublished: 0, oldestAgeSeconds: 0 }),
+    }),
+    startLogin: new StartWeiboLogin(oauth, states, 600),
+    completeLogin: new CompleteWeiboLogin(oauth, states, weiboAccounts, users, tokens),
+    bindAccount: new BindAccount(tokens, passwords, unitOfWork, clock, ids, {
+      limiter,
+      perUidPerHour: 0,
+    }),
+    authenticate: new Authenticate(tokens, users),
+    signInWithPassword: new SignInWithPassword(credentials, tokens),
+    getMyAccount: new GetMyAccount(weiboAccounts),
+    listWeiboFriends: new ListWeiboFriends(weiboAccounts, oauth, clock),
+    linkWeiboAccount: new LinkWeiboAccount(tokens, credentials, unitOfWork, clock, ids),
+    unbindWeibo: new UnbindWeibo(unitOfWork, oauth, clock, ids),
+    deleteAccount: new DeleteAccount(credentials, unitOfWork, oauth, clock, ids),
+    cookieSecure: true,
+    stateTtlSeconds: 600,
+    corsOrigins: options.corsOrigins ?? [],
+    jwks: () => ({ keys: [] }),
+    readiness: options.readiness ?? [],
+    rateLimit: {
+      limiter,
+      perMinute: options.perMinute ?? 0,
+      trustProxy: options.trustProxy ?? true,
+    },
+    mounts: [],
+  });
+}
