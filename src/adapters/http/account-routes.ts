@@ -1,4 +1,3 @@
-import { createRoute } from '@hono/zod-openapi';
 import type { Logger } from 'pino';
 import type { Authenticate } from '../../application/authenticate.ts';
 import type { DeleteAccount } from '../../application/delete-account.ts';
@@ -7,19 +6,11 @@ import type { LinkWeiboAccount } from '../../application/link-weibo-account.ts';
 import type { ListWeiboFriends } from '../../application/list-weibo-friends.ts';
 import type { SignInWithPassword } from '../../application/sign-in-with-password.ts';
 import type { UnbindWeibo } from '../../application/unbind-weibo.ts';
-import {
-  Credentials,
-  Done,
-  FriendsPage,
-  FriendsQuery,
-  LinkForm,
-  Me,
-  PasswordConfirmation,
-} from './account-schemas.ts';
+import { deleteMe, friends, link, me, signIn, unbind } from './account-operations.ts';
+import { Credentials, LinkForm, PasswordConfirmation } from './account-schemas.ts';
 import { readJsonObject } from './json-body.ts';
-import { documentedJsonBody, errorResponses, json, openApiRouter } from './openapi.ts';
-import { AccountBound } from './schemas.ts';
-import { BEARER, type SignedInEnv, signedIn } from './signed-in.ts';
+import { openApiRouter } from './openapi.ts';
+import { type SignedInEnv, signedIn } from './signed-in.ts';
 
 const MAX_BODY_BYTES = 16 * 1024;
 
@@ -33,117 +24,6 @@ export interface AccountRoutesDeps {
   unbindWeibo: UnbindWeibo;
   deleteAccount: DeleteAccount;
 }
-
-const signedInErrors = ['NOT_SIGNED_IN', 'RATE_LIMITED', 'STORAGE_UNAVAILABLE'] as const;
-
-const signIn = createRoute({
-  method: 'post',
-  path: '/tokens',
-  tags: ['Account'],
-  summary: 'Sign in with username and password',
-  request: { body: documentedJsonBody('Credentials') },
-  responses: {
-    200: { description: 'Signed in.', content: json(AccountBound) },
-    ...errorResponses(
-      'INVALID_BODY',
-      'INVALID_QUERY',
-      'INVALID_USERNAME',
-      'INVALID_PASSWORD',
-      'WRONG_CREDENTIALS',
-      'RATE_LIMITED',
-      'STORAGE_UNAVAILABLE',
-      'UNEXPECTED',
-    ),
-  },
-});
-
-const me = createRoute({
-  method: 'get',
-  path: '/users/me',
-  tags: ['Account'],
-  summary: 'The signed-in user and its Weibo account',
-  security: BEARER,
-  responses: {
-    200: { description: 'The user.', content: json(Me) },
-    ...errorResponses('INVALID_QUERY', ...signedInErrors, 'UNEXPECTED'),
-  },
-});
-
-const friends = createRoute({
-  method: 'get',
-  path: '/users/weibo/friends',
-  tags: ['Account'],
-  summary: "The user's Weibo friends who also use this app, a page at a time",
-  security: BEARER,
-  request: { query: FriendsQuery },
-  responses: {
-    200: { description: 'A page of friends.', content: json(FriendsPage) },
-    ...errorResponses(
-      'INVALID_QUERY',
-      ...signedInErrors,
-      'WEIBO_AUTHORIZATION_EXPIRED',
-      'NO_WEIBO_ACCOUNT',
-      'OAUTH_PROVIDER_UNAVAILABLE',
-      'UNEXPECTED',
-    ),
-  },
-});
-
-const link = createRoute({
-  method: 'post',
-  path: '/users/weibo/bindings',
-  tags: ['Account'],
-  summary: 'Link Weibo to an existing account',
-  request: { body: documentedJsonBody('LinkForm') },
-  responses: {
-    200: { description: 'Linked and signed in.', content: json(AccountBound) },
-    ...errorResponses(
-      'INVALID_BODY',
-      'INVALID_QUERY',
-      'INVALID_USERNAME',
-      'INVALID_PASSWORD',
-      'BIND_TOKEN_INVALID',
-      'WRONG_CREDENTIALS',
-      'ACCOUNT_ALREADY_BOUND',
-      'WEIBO_ALREADY_BOUND',
-      'RATE_LIMITED',
-      'STORAGE_UNAVAILABLE',
-      'UNEXPECTED',
-    ),
-  },
-});
-
-const unbind = createRoute({
-  method: 'delete',
-  path: '/users/weibo/binding',
-  tags: ['Account'],
-  summary: 'Unbind Weibo; the token is revoked at Weibo',
-  security: BEARER,
-  responses: {
-    200: { description: 'Unbound.', content: json(Done) },
-    ...errorResponses('INVALID_QUERY', ...signedInErrors, 'NO_WEIBO_ACCOUNT', 'UNEXPECTED'),
-  },
-});
-
-const deleteMe = createRoute({
-  method: 'delete',
-  path: '/users/me',
-  tags: ['Account'],
-  summary: 'Delete the account, confirmed by its password',
-  security: BEARER,
-  request: { body: documentedJsonBody('PasswordConfirmation') },
-  responses: {
-    200: { description: 'Deleted: its login tokens are refused from now on.', content: json(Done) },
-    ...errorResponses(
-      'INVALID_BODY',
-      'INVALID_QUERY',
-      'INVALID_PASSWORD',
-      'WRONG_CREDENTIALS',
-      ...signedInErrors,
-      'UNEXPECTED',
-    ),
-  },
-});
 
 /** The account API (SPEC endpoints 4-9), mounted at `/v1`. */
 export function accountRoutes(deps: AccountRoutesDeps) {
