@@ -63,8 +63,11 @@ it('renders the login operations and their responses offline, logging no error',
     const operations = Object.values(paths).flatMap((item) => Object.keys(item));
     expect(await page.locator('.opblock').count()).toBe(operations.length);
     // Opening the bind shows its documented answers, the schemas behind them resolved.
-    await page.locator('.opblock-post .opblock-summary').click();
-    const conflict = page.locator('.opblock-post .responses-table tr[data-code="409"]');
+    const bind = page.locator('.opblock-post', {
+      has: page.locator('.opblock-summary-path[data-path="/v1/users/weibo/users"]'),
+    });
+    await bind.locator('.opblock-summary').click();
+    const conflict = bind.locator('.responses-table tr[data-code="409"]');
     await conflict.waitFor({ state: 'visible' });
     expect(await conflict.textContent()).toContain('Weibo account already bound');
   } catch (error) {

@@ -9,6 +9,7 @@ export function authorizePage(action: string, users: SandboxUser[]) {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Weibo sandbox · 微博沙箱授权</title>
+<link rel="icon" href="data:,">
 <style>
   body { font: 16px/1.5 system-ui, sans-serif; background: #f2f2f5; margin: 0; }
   main { max-width: 420px; margin: 48px auto; background: #fff; border-radius: 12px; padding: 24px;
