@@ -1,0 +1,158 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { Authenticate } from '../../src/application/authenticate.ts';
+import {
+  OAuthProviderUnavailable,
+  WeiboAuthorizationExpired,
+} from '../../src/application/errors.ts';
+import { GetMyAccount } from '../../src/application/get-my-account.ts';
+import { ListWeiboFriends } from '../../src/application/list-weibo-friends.ts';
+import { NotSignedIn, NoWeiboAccount } from '../../src/domain/errors.ts';
+import type { UserProfile } from '../../src/domain/user-profile.ts';
+import type { WeiboFriendsPage } from '../../src/domain/weibo-account.ts';
+import { aUserProfile } from '../support/builders.ts';
+import { FakeClock, FakeOAuthProvider, FakeTokenIssuer, InMemoryStore } from '../support/fakes.ts';
+
+const UID = '1404376560';
+
+let store: InMemoryStore;
+let alice: UserProfile;
+
+beforeEach(async () => {
+  store = new InMemoryStore();
+  alice = aUserProfile({ id: 'user-1', username: 'alice' });
+  await store.userRepository.add(alice);
+});
+
+async function bindWeibo(expiresAt: Date | null = null, accessToken = 'weibo-token') {
+  await store.weiboAccountRepository.saveGrant({ uid: UID, accessToken, expiresAt });
+  await store.weiboAccountRepository.bindIfUnbound(UID, alice.id);
+}
+
+describe('Authenticate', () => {
+  let authenticate: Authenticate;
+  beforeEach(() => {
+    authenticate = new Authenticate(new FakeTokenIssuer(), store.userRepository);
+  });
+
+  it('returns the user of a valid login token', async () => {
+    await expect(authenticate.execute('login:user-1:alice')).resolves.toEqual(alice);
+  });
+
+  it.each([
+    ['no token', undefined],
+    ['an empty token', ''],
+  ])('refuses %s with NotSignedIn', async (_case, token) => {
+    await expect(authenticate.execute(token)).rejects.toThrow(NotSignedIn);
+  });
+
+  it.each([
+    ['garbage', 'garbage'],
+    ['a bind token', `bind:${UID}`],
+    ['a tampered login token', 'login:user-1:alice:admin'],
+  ])('refuses %s with NotSignedIn', async (_case, token) => {
+    await expect(authenticate.execute(token)).rejects.toThrow(NotSignedIn);
+  });
+
+  it('refuses a valid token whose user no longer exists with NotSignedIn', async () => {
+    await store.userRepository.delete(alice.id);
+    await expect(authenticate.execute('login:user-1:alice')).rejects.toThrow(NotSignedIn);
+  });
+
+  it('refuses a valid token of a user that never existed with NotSignedIn', async () => {
+    await expect(authenticate.execute('login:user-2:mallory')).rejects.toThrow(NotSignedIn);
+  });
+});
+
+describe('GetMyAccount', () => {
+  let getMyAccount: GetMyAccount;
+  beforeEach(() => {
+    getMyAccount = new GetMyAccount(store.weiboAccountRepository);
+  });
+
+  it('answers the user and no Weibo account when none is bound', async () => {
+    await expect(getMyAccount.execute(alice)).resolves.toEqual({ user: alice, weibo: null });
+  });
+
+  it('answers no Weibo account for an account stored but not bound', async () => {
+    await store.weiboAccountRepository.saveGrant({ uid: UID, accessToken: 't', expiresAt: null });
+    await expect(getMyAccount.execute(alice)).resolves.toEqual({ user: alice, weibo: null });
+  });
+
+  it('answers the bound uid and when it was bound, never the token', async () => {
+    await bindWeibo();
+    const account = await getMyAccount.execute(alice);
+    expect(account).toEqual({ user: alice, weibo: { uid: UID, boundAt: expect.any(Date) } });
+    expect(JSON.stringify(account)).not.toContain('weibo-token');
+  });
+});
+
+describe('ListWeiboFriends', () => {
+  const page = { cursor: 10, count: 2 };
+  const friends: WeiboFriendsPage = {
+    users: [
+      {
+        uid: '2',
+        screenName: 'Bob',
+        location: 'Beijing',
+        description: '',
+        gender: 'm',
+        followersCount: 1,
+        friendsCount: 2,
+        verified: false,
+      },
+    ],
+    nextCursor: 12,
+    previousCursor: 8,
+    totalNumber: 30,
+  };
+  let clock: FakeClock;
+  let oauth: FakeOAuthProvider;
+  let listFriends: ListWeiboFriends;
+
+  beforeEach(() => {
+    clock = new FakeClock();
+    oauth = new FakeOAuthProvider();
+    oauth.friendsPage = friends;
+    listFriends = new ListWeiboFriends(store.weiboAccountRepository, oauth, clock);
+  });
+
+  it('refuses a user without a Weibo account with NoWeiboAccount, asking Weibo nothing', async () => {
+    await expect(listFriends.execute(alice.id, page)).rejects.toThrow(NoWeiboAccount);
+    expect(oauth.friendsRequests).toEqual([]);
+  });
+
+  it('asks Weibo for the page with the stored uid and token and answers what it gives', async () => {
+    await bindWeibo();
+    await expect(listFriends.execute(alice.id, page)).resolves.toEqual(friends);
+    expect(oauth.friendsRequests).toEqual([
+      { grant: expect.objectContaining({ uid: UID, accessToken: 'weibo-token' }), page },
+    ]);
+  });
+
+  it('uses a stored token until its expiry', async () => {
+    await bindWeibo(new Date(clock.now().getTime() + 1000));
+    await expect(listFriends.execute(alice.id, page)).resolves.toEqual(friends);
+    expect(oauth.friendsRequests).toHaveLength(1);
+  });
+
+  it.each([
+    ['at', 0],
+    ['past', -1],
+  ])(
+    'refuses a stored token %s its expiry with WeiboAuthorizationExpired, asking Weibo nothing',
+    async (_case, offsetMs) => {
+      await bindWeibo(new Date(clock.now().getTime() + offsetMs));
+      await expect(listFriends.execute(alice.id, page)).rejects.toThrow(WeiboAuthorizationExpired);
+      expect(oauth.friendsRequests).toEqual([]);
+    },
+  );
+
+  it.each([
+    ['refuses the token', new WeiboAuthorizationExpired('21327')],
+    ['fails', new OAuthProviderUnavailable('HTTP 500')],
+  ])('passes on what Weibo throws when it %s', async (_case, failure) => {
+    await bindWeibo();
+    oauth.friendsFailure = failure;
+    await expect(listFriends.execute(alice.id, page)).rejects.toBe(failure);
+  });
+});
