@@ -34,11 +34,71 @@ const CONTRACT: Record<string, Record<number, number[]>> = {
     500: [10128],
     503: [10154],
   },
+  'post /v1/tokens': {
+    200: [200],
+    400: [10100, 10108, 10150, 10155],
+    401: [10162],
+    429: [10156],
+    500: [10500],
+    503: [10154],
+  },
+  'get /v1/users/me': {
+    200: [200],
+    400: [10100],
+    401: [10160],
+    429: [10156],
+    500: [10500],
+    503: [10154],
+  },
+  'get /v1/users/weibo/friends': {
+    200: [200],
+    400: [10100],
+    401: [10160, 10161],
+    409: [10164],
+    429: [10156],
+    500: [10500],
+    502: [10142],
+    503: [10154],
+  },
+  'post /v1/users/weibo/bindings': {
+    200: [200],
+    400: [10100, 10108, 10150, 10155],
+    401: [10130, 10162],
+    409: [10153, 10163],
+    429: [10156],
+    500: [10500],
+    503: [10154],
+  },
+  'delete /v1/users/weibo/binding': {
+    200: [200],
+    400: [10100],
+    401: [10160],
+    409: [10164],
+    429: [10156],
+    500: [10500],
+    503: [10154],
+  },
+  'delete /v1/users/me': {
+    200: [200],
+    400: [10100, 10108, 10155],
+    401: [10160, 10162],
+    429: [10156],
+    500: [10500],
+    503: [10154],
+  },
   'get /healthz': { 200: [] },
   'get /readyz': { 200: [], 503: [10154] },
   'get /.well-known/jwks.json': { 200: [] },
   'get /metrics': { 200: [] },
 };
+
+/** The operations that need `Authorization: Bearer <login token>`. */
+const SIGNED_IN = [
+  'get /v1/users/me',
+  'get /v1/users/weibo/friends',
+  'delete /v1/users/weibo/binding',
+  'delete /v1/users/me',
+];
 
 let sut: ServiceUnderTest;
 let served: Response;
@@ -66,6 +126,13 @@ function codesOf(schema: Json): number[] {
 }
 
 const jsonSchemaOf = (response: Json) => resolve(response)?.content?.['application/json']?.schema;
+const component = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/** The required and the listed properties of an object schema, each sorted. */
+function fields(schema: Json) {
+  const node = resolve(schema);
+  return { required: [...node.required].sort(), properties: Object.keys(node.properties).sort() };
+}
 const operation = (key: string) => {
   const [method = '', route = ''] = key.split(' ');
   return doc.paths?.[route]?.[method];
@@ -170,21 +237,114 @@ describe('GET /openapi.json', () => {
     ]);
   });
 
-  it('describes the CloudEvents envelope of UserBoundToWeibo', () => {
-    const event = resolve(doc.components.schemas.UserBoundToWeibo);
+  it.each([
+    ['UserBoundToWeibo', 'boundAt'],
+    ['UserUnboundFromWeibo', 'unboundAt'],
+    ['UserDeleted', 'deletedAt'],
+  ])('describes the CloudEvents envelope of %s', (type, at) => {
+    const event = resolve(doc.components.schemas[type]);
     expect(event.required.sort()).toEqual(
       ['data', 'datacontenttype', 'id', 'source', 'specversion', 'subject', 'time', 'type'].sort(),
     );
     expect(event.properties.specversion.enum).toEqual(['1.0']);
-    expect(event.properties.type.enum).toEqual(['UserBoundToWeibo']);
+    expect(event.properties.type.enum).toEqual([type]);
     expect(event.properties.source.enum).toEqual(['weibo-auth']);
     expect(event.properties.datacontenttype.enum).toEqual(['application/json']);
     expect(event.properties.time.format).toBe('date-time');
-    expect(event.properties.data.required.sort()).toEqual([
-      'boundAt',
-      'userId',
-      'username',
-      'weiboUid',
+    expect(event.properties.data.required.sort()).toEqual(
+      [at, 'userId', 'username', 'weiboUid'].sort(),
+    );
+    expect(event.properties.data.properties[at].format).toBe('date-time');
+    // A deleted account may have had no Weibo account bound.
+    const weiboUid = [event.properties.data.properties.weiboUid.type].flat();
+    expect(weiboUid.sort()).toEqual(type === 'UserDeleted' ? ['null', 'string'] : ['string']);
+  });
+
+  it('documents WWW-Authenticate on the 401 of every signed-in operation', () => {
+    for (const [route, method] of [
+      ['/v1/users/me', 'get'],
+      ['/v1/users/me', 'delete'],
+      ['/v1/users/weibo/friends', 'get'],
+      ['/v1/users/weibo/binding', 'delete'],
+    ] as const) {
+      expect(
+        doc.paths[route][method].responses['401'].headers,
+        `${method} ${route}`,
+      ).toHaveProperty('WWW-Authenticate');
+    }
+  });
+
+  it('documents the bearer login token, on the signed-in operations only', () => {
+    expect(doc.components.securitySchemes).toEqual({
+      bearerAuth: expect.objectContaining({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }),
+    });
+    expect(doc.security).toBeUndefined();
+    for (const key of Object.keys(CONTRACT)) {
+      const expected = SIGNED_IN.includes(key) ? [{ bearerAuth: [] }] : undefined;
+      expect(operation(key).security, key).toEqual(expected);
+    }
+  });
+
+  it("documents the account API's request bodies by their component schemas", () => {
+    const { schemas } = doc.components;
+    const body = (key: string) => {
+      const { requestBody } = operation(key);
+      expect(requestBody.required, key).toBe(true);
+      return requestBody.content['application/json'].schema;
+    };
+    const credentials = ['password', 'username'];
+    expect(body('post /v1/tokens')).toEqual(component('Credentials'));
+    expect(fields(schemas.Credentials)).toEqual({ required: credentials, properties: credentials });
+    const linkForm = ['bind_token', ...credentials];
+    expect(body('post /v1/users/weibo/bindings')).toEqual(component('LinkForm'));
+    expect(fields(schemas.LinkForm)).toEqual({ required: linkForm, properties: linkForm });
+    const password = ['password'];
+    expect(body('delete /v1/users/me')).toEqual(component('PasswordConfirmation'));
+    expect(fields(schemas.PasswordConfirmation)).toEqual({
+      required: password,
+      properties: password,
+    });
+  });
+
+  it("documents the account API's answers by their component schemas", () => {
+    const { schemas } = doc.components;
+    const answer = (key: string) => jsonSchemaOf(operation(key).responses['200']);
+    for (const key of ['post /v1/tokens', 'post /v1/users/weibo/bindings']) {
+      expect(answer(key), key).toEqual(component('AccountBound'));
+    }
+    expect(answer('get /v1/users/me')).toEqual(component('Me'));
+    const me = ['code', 'user', 'weibo'];
+    expect(fields(schemas.Me)).toEqual({ required: me, properties: me });
+    const user = ['created_at', 'email', 'id', 'phone', 'username'];
+    expect(fields(schemas.Me.properties.user)).toEqual({ required: user, properties: user });
+    expect(schemas.Me.properties.weibo.type).toEqual(['object', 'null']);
+    const weibo = ['bound_at', 'uid'];
+    expect(fields(schemas.Me.properties.weibo)).toEqual({ required: weibo, properties: weibo });
+
+    expect(answer('get /v1/users/weibo/friends')).toEqual(component('WeiboFriendsPage'));
+    const page = ['code', 'next_cursor', 'previous_cursor', 'total_number', 'users'];
+    expect(fields(schemas.WeiboFriendsPage)).toEqual({ required: page, properties: page });
+    expect(schemas.WeiboFriendsPage.properties.users.items).toEqual(component('WeiboFriend'));
+    const friend = ['uid', 'screen_name', 'location', 'description', 'gender']
+      .concat(['followers_count', 'friends_count', 'verified'])
+      .sort();
+    // `avatar` is left out when Weibo has none.
+    const properties = [...friend, 'avatar'].sort();
+    expect(fields(schemas.WeiboFriend)).toEqual({ required: friend, properties });
+    expect(schemas.WeiboFriend.properties.gender.enum).toEqual(['m', 'f', 'n']);
+
+    for (const key of ['delete /v1/users/weibo/binding', 'delete /v1/users/me']) {
+      expect(answer(key), key).toEqual(component('Done'));
+    }
+    expect(fields(schemas.Done)).toEqual({ required: ['code'], properties: ['code'] });
+  });
+
+  it('documents the optional query of the friends page', () => {
+    const optional = { in: 'query', required: false };
+    const parameters = operation('get /v1/users/weibo/friends').parameters.map((p: Json) => [
+      p.name,
+      { in: p.in, required: p.required },
     ]);
+    expect(Object.fromEntries(parameters)).toEqual({ cursor: optional, count: optional });
   });
 });

@@ -12,7 +12,12 @@ import { errorBody, errorResponse, errorStatus } from './error-mapping.ts';
 import { healthRoutes, type ReadinessCheck } from './health-routes.ts';
 import { openApiRouter, serveOpenApiDocument } from './openapi.ts';
 import { limitRequestsPerClient } from './rate-limit.ts';
-import { WEIBO_BASE_PATH, type WeiboRoutesDeps, weiboRoutes } from './weibo-routes.ts';
+import {
+  singleValuedQuery,
+  WEIBO_BASE_PATH,
+  type WeiboRoutesDeps,
+  weiboRoutes,
+} from './weibo-routes.ts';
 
 interface AppDeps extends WeiboRoutesDeps, AccountRoutesDeps {
   logger: Logger;
@@ -56,6 +61,7 @@ export function createApp(deps: AppDeps) {
     app.use('/v1/*', cors({ origin: deps.corsOrigins, credentials: true }));
   }
   app.use('/v1/*', limitRequestsPerClient(deps.rateLimit));
+  app.use('/v1/*', singleValuedQuery);
   app.route(WEIBO_BASE_PATH, weiboRoutes(deps));
   app.route('/v1', accountRoutes(deps));
   app.route('/', healthRoutes({ ...deps, metrics: () => deps.serviceMetrics.text() }));

@@ -96,6 +96,12 @@ export function errorBody(name: ErrorCode): { code: number; error: string } {
   return { code: ERRORS[name].code, error: ERRORS[name].error };
 }
 
+/** The headers sent with every such answer (e.g. `WWW-Authenticate`). */
+export function errorHeaders(name: ErrorCode): Record<string, string> {
+  const entry: ErrorEntry = ERRORS[name];
+  return entry.headers ?? {};
+}
+
 export function errorStatus(name: ErrorCode): ContentfulStatusCode {
   return ERRORS[name].status;
 }

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { OpenAPIHono, type OpenAPIHonoOptions, z } from '@hono/zod-openapi';
 import type { BlankEnv, Env } from 'hono/types';
-import { type ErrorCode, errorBody, errorStatus } from './error-mapping.ts';
+import { type ErrorCode, errorBody, errorHeaders, errorStatus } from './error-mapping.ts';
 import { eventSchemas } from './event-schemas.ts';
 import { invalidBody, invalidQuery } from './http-errors.ts';
 
@@ -69,7 +69,19 @@ export function errorResponses(...names: ErrorCode[]) {
       const errors = new Map(group.map((name) => [errorBody(name).code, errorBody(name).error]));
       const description = [...errors].map(([code, error]) => `${code} ${error}`).join(' · ');
       const content = json(errorSchema([...errors.keys()]));
-      return [status, { description, content, ...(status === 429 && { headers: RETRY_AFTER }) }];
+      const headers = {
+        ...(status === 429 && RETRY_AFTER),
+        ...Object.fromEntries(
+          group.flatMap((name) =>
+            Object.entries(errorHeaders(name)).map(([header, value]) => [
+              header,
+              { description: `\`${value}\``, schema: { type: 'string' as const } },
+            ]),
+          ),
+        ),
+      };
+      const withHeaders = Object.keys(headers).length > 0 ? { headers } : {};
+      return [status, { description, content, ...withHeaders }];
     }),
   );
 }

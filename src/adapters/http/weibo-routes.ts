@@ -108,7 +108,6 @@ const bind = createRoute({
 export function weiboRoutes(deps: WeiboRoutesDeps) {
   const app = openApiRouter();
   app.openAPIRegistry.register('BindForm', BindForm);
-  app.use(singleValuedQuery);
 
   app.openapi(authorization, async (c) => {
     const { return_to, display, forcelogin, language } = c.req.valid('query');
@@ -159,7 +158,7 @@ export function weiboRoutes(deps: WeiboRoutesDeps) {
 }
 
 /** A query parameter given twice is refused, whether or not a route reads it. */
-const singleValuedQuery: MiddlewareHandler = async (c, next) => {
+export const singleValuedQuery: MiddlewareHandler = async (c, next) => {
   for (const values of Object.values(c.req.queries())) {
     if (values.length > 1) throw invalidQuery();
   }
