@@ -36,7 +36,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     url: url.toString(),
     db,
     truncate: async () => {
-      await sql`TRUNCATE outbox, weibo_accounts, users`.execute(db);
+      await sql`TRUNCATE session_used_refresh_hashes, sessions, outbox, weibo_accounts, users`.execute(
+        db,
+      );
     },
     destroy: async () => {
       await sql.raw(`DROP SCHEMA ${schema} CASCADE`).execute(db);
@@ -55,7 +57,9 @@ export async function createEmbeddedTestDatabase(): Promise<TestDatabase> {
     url: 'pglite://memory',
     db,
     truncate: async () => {
-      await sql`TRUNCATE outbox, weibo_accounts, users`.execute(db);
+      await sql`TRUNCATE session_used_refresh_hashes, sessions, outbox, weibo_accounts, users`.execute(
+        db,
+      );
     },
     destroy: () => db.destroy(),
   };

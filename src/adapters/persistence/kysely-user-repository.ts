@@ -54,7 +54,7 @@ export class KyselyUserRepository implements UserRepository {
   }
 }
 
-function toUserProfile(row: UserRow): UserProfile {
+export function toUserProfile(row: UserRow): UserProfile {
   return {
     id: row.id,
     username: row.username,

@@ -4,6 +4,8 @@ export interface Database {
   users: UsersTable;
   weibo_accounts: WeiboAccountsTable;
   outbox: OutboxTable;
+  sessions: SessionsTable;
+  session_used_refresh_hashes: SessionUsedRefreshHashesTable;
 }
 
 export interface UsersTable {
@@ -37,6 +39,22 @@ export interface OutboxTable {
   available_at: Generated<Date>;
 }
 
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  refresh_hash: string;
+  created_at: ColumnType<Date, Date, never>;
+  last_used_at: Date;
+  expires_at: Date;
+  user_agent: string | null;
+  revoked_at: Date | null;
+}
+
+export interface SessionUsedRefreshHashesTable {
+  hash: string;
+  session_id: string;
+}
+
 export interface CloudEvent {
   specversion: '1.0';
   id: string;
@@ -49,3 +67,4 @@ export interface CloudEvent {
 }
 
 export type UserRow = Selectable<UsersTable>;
+export type SessionRow = Selectable<SessionsTable>;

@@ -1,0 +1,44 @@
+import type { UserProfile } from '../domain/user-profile.ts';
+
+/** A signed-in session: what a refresh token keeps alive. */
+export interface Session {
+  id: string;
+  userId: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  expiresAt: Date;
+  userAgent: string | null;
+}
+
+export type RotateOutcome =
+  | { outcome: 'rotated'; session: Session }
+  | { outcome: 'reused'; session: Session }
+  | { outcome: 'unknown' };
+
+/**
+ * Sessions and their refresh tokens, kept only as hashes. Rotation is decided in the store
+ * (a conditional update or a row lock), so two concurrent refreshes of one token never both win.
+ */
+export interface SessionRepository {
+  /** Starts a session whose current refresh token hashes to `refreshHash`. */
+  start(session: Session & { refreshHash: string }): Promise<void>;
+  /**
+   * Presents a refresh token. Its session's current one, live at `now`: replaced by `nextHash`,
+   * the session's expiry moved to `expiresAt` ('rotated'). One used before: the whole session is
+   * revoked ('reused'). Otherwise (unknown, expired, revoked): 'unknown'.
+   */
+  rotate(
+    presentedHash: string,
+    next: { refreshHash: string; now: Date; expiresAt: Date },
+  ): Promise<RotateOutcome>;
+  /** Ends the session of a refresh token (current or used); nothing for an unknown one. */
+  revokeByRefreshHash(refreshHash: string, now: Date): Promise<void>;
+  /** The user's live sessions, newest first. */
+  listLive(userId: string, now: Date): Promise<Session[]>;
+  /** Ends one of the user's sessions; false when the user has no such live session. */
+  revoke(userId: string, sessionId: string, now: Date): Promise<boolean>;
+  /** Ends every live session of the user; resolves how many. */
+  revokeAll(userId: string, now: Date): Promise<number>;
+  /** The user of a live session of theirs, in one query; null when either is gone or ended. */
+  findSignedInUser(userId: string, sessionId: string, now: Date): Promise<UserProfile | null>;
+}

@@ -1,0 +1,476 @@
+import { createHash } from 'node:crypto';
+import { setTimeout } from 'node:timers/promises';
+import { CompiledQuery, Kysely, PostgresDialect, type RootOperationNode, sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { KyselySessionRepository } from '../../src/adapters/persistence/kysely-session-repository.ts';
+import { KyselyUserRepository } from '../../src/adapters/persistence/kysely-user-repository.ts';
+import type { Database } from '../../src/adapters/persistence/schema.ts';
+import type { UserRepository } from '../../src/application/ports.ts';
+import type { Session, SessionRepository } from '../../src/application/session-ports.ts';
+import type { UserProfile } from '../../src/domain/user-profile.ts';
+import { aUserProfile } from '../support/builders.ts';
+import {
+  createEmbeddedTestDatabase,
+  createTestDatabase,
+  type TestDatabase,
+} from '../support/database.ts';
+import { InMemoryStore } from '../support/fakes.ts';
+import { InMemorySessionRepository } from '../support/in-memory-session-repository.ts';
+
+/** What is stored of a session, looked at around the port. */
+interface Stored {
+  refreshHash: string;
+  usedHashes: string[];
+  revokedAt: Date | null;
+}
+
+interface Storage {
+  sessions: SessionRepository;
+  users: UserRepository;
+  stored(sessionId: string): Promise<Stored | undefined>;
+}
+
+const DAY = 86_400_000;
+const t0 = new Date('2026-12-01T08:00:00.000Z');
+const at = (ms: number) => new Date(t0.getTime() + ms);
+const hashOf = (token: string) => createHash('sha256').update(token).digest('base64url');
+
+function aSession(user: UserProfile, overrides: Partial<Session & { refreshHash: string }> = {}) {
+  return {
+    id: crypto.randomUUID(),
+    userId: user.id,
+    refreshHash: hashOf(crypto.randomUUID()),
+    createdAt: t0,
+    lastUsedAt: t0,
+    expiresAt: at(30 * DAY),
+    userAgent: 'Mozilla/5.0 (iPhone)',
+    ...overrides,
+  };
+}
+
+const withoutHash = ({ refreshHash: _, ...session }: Session & { refreshHash: string }) => session;
+
+function kyselyStorage(db: Kysely<Database>): Storage {
+  return {
+    sessions: new KyselySessionRepository(db),
+    users: new KyselyUserRepository(db),
+    stored: async (sessionId) => {
+      const row = await db
+        .selectFrom('sessions')
+        .select(['refresh_hash', 'revoked_at'])
+        .where('id', '=', sessionId)
+        .executeTakeFirst();
+      const used = await db
+        .selectFrom('session_used_refresh_hashes')
+        .select('hash')
+        .where('session_id', '=', sessionId)
+        .execute();
+      return (
+        row && {
+          refreshHash: row.refresh_hash,
+          usedHashes: used.map(({ hash }) => hash).sort(),
+          revokedAt: row.revoked_at,
+        }
+      );
+    },
+  };
+}
+
+function inMemoryStorage(): Storage {
+  const store = new InMemoryStore();
+  const sessions = new InMemorySessionRepository(store);
+  return {
+    sessions,
+    users: store.userRepository,
+    stored: async (sessionId) => {
+      const session = sessions.stored(sessionId);
+      return (
+        session && {
+          refreshHash: session.refreshHash,
+          usedHashes: session.usedHashes.sort(),
+          revokedAt: session.revokedAt,
+        }
+      );
+    },
+  };
+}
+
+const onDatabase = (create: () => Promise<TestDatabase>) => async () => {
+  const database = await create();
+  return {
+    empty: async () => {
+      await database.truncate();
+      return kyselyStorage(database.db);
+    },
+    close: () => database.destroy(),
+  };
+};
+
+describe.each([
+  { name: 'Postgres', open: onDatabase(createTestDatabase) },
+  { name: 'embedded Postgres (PGlite)', open: onDatabase(createEmbeddedTestDatabase) },
+  {
+    name: 'the in-memory fake of the unit tests',
+    open: async () => ({ empty: async () => inMemoryStorage(), close: async () => undefined }),
+  },
+])('the session storage contract on $name', ({ open }) => {
+  let backend: Awaited<ReturnType<typeof open>>;
+  let storage: Storage;
+  let sessions: SessionRepository;
+  let [alice, bob] = [aUserProfile(), aUserProfile()];
+
+  beforeAll(async () => {
+    backend = await open();
+  });
+  beforeEach(async () => {
+    storage = await backend.empty();
+    sessions = storage.sessions;
+    [alice, bob] = [aUserProfile(), aUserProfile()];
+    await storage.users.add(alice);
+    await storage.users.add(bob);
+  });
+  afterAll(() => backend.close());
+
+  const rotation = (token: string, now = at(DAY)) => ({
+    refreshHash: hashOf(token),
+    now,
+    expiresAt: new Date(now.getTime() + 30 * DAY),
+  });
+
+  it('lists the live sessions of a user, newest first, and no one else’s', async () => {
+    const oldest = aSession(alice, { userAgent: null });
+    const newest = aSession(alice, { createdAt: at(2 * DAY), lastUsedAt: at(2 * DAY) });
+    const middle = aSession(alice, { createdAt: at(DAY), lastUsedAt: at(DAY) });
+    for (const session of [oldest, newest, middle, aSession(bob)]) await sessions.start(session);
+    await sessions.start(aSession(alice, { expiresAt: at(3 * DAY) }));
+    await sessions.revoke(alice.id, middle.id, at(3 * DAY));
+    expect(await sessions.listLive(alice.id, at(3 * DAY))).toEqual(
+      [newest, oldest].map(withoutHash),
+    );
+    expect(await sessions.listLive(crypto.randomUUID(), t0)).toEqual([]);
+  });
+
+  it('refuses a session of a user it does not hold, or with a refresh hash in use', async () => {
+    const session = aSession(alice);
+    await sessions.start(session);
+    await expect(sessions.start(aSession({ ...alice, id: crypto.randomUUID() }))).rejects.toThrow();
+    await expect(
+      sessions.start(aSession(bob, { refreshHash: session.refreshHash })),
+    ).rejects.toThrow();
+    expect(await sessions.listLive(bob.id, t0)).toEqual([]);
+  });
+
+  describe('rotation', () => {
+    it('replaces the current refresh hash, moves the expiry and uses the old hash up', async () => {
+      const session = aSession(alice);
+      await sessions.start(session);
+      const next = rotation('second');
+      expect(await sessions.rotate(session.refreshHash, next)).toEqual({
+        outcome: 'rotated',
+        session: { ...withoutHash(session), lastUsedAt: next.now, expiresAt: next.expiresAt },
+      });
+      const third = rotation('third', at(2 * DAY));
+      expect(await sessions.rotate(next.refreshHash, third)).toMatchObject({ outcome: 'rotated' });
+      expect(await storage.stored(session.id)).toEqual({
+        refreshHash: third.refreshHash,
+        usedHashes: [session.refreshHash, next.refreshHash].sort(),
+        revokedAt: null,
+      });
+    });
+
+    it('revokes the whole session when a used token comes back, so the newer one dies too', async () => {
+      const session = aSession(alice);
+      await sessions.start(session);
+      const next = rotation('second');
+      await sessions.rotate(session.refreshHash, next);
+      const replay = rotation('thief', at(2 * DAY));
+      expect(await sessions.rotate(session.refreshHash, replay)).toEqual({
+        outcome: 'reused',
+        session: { ...withoutHash(session), lastUsedAt: next.now, expiresAt: next.expiresAt },
+      });
+      expect(await storage.stored(session.id)).toMatchObject({ revokedAt: replay.now });
+      expect(await sessions.rotate(next.refreshHash, rotation('x', at(2 * DAY)))).toEqual({
+        outcome: 'unknown',
+      });
+      expect(await sessions.listLive(alice.id, at(2 * DAY))).toEqual([]);
+    });
+
+    it('answers reused again for a used token, keeping when the session was revoked', async () => {
+      const session = aSession(alice);
+      await sessions.start(session);
+      await sessions.rotate(session.refreshHash, rotation('second'));
+      await sessions.revokeByRefreshHash(hashOf('second'), at(2 * DAY));
+      const replay = await sessions.rotate(session.refreshHash, rotation('x', at(3 * DAY)));
+      expect(replay).toMatchObject({ outcome: 'reused', session: { id: session.id } });
+      expect(await storage.stored(session.id)).toMatchObject({ revokedAt: at(2 * DAY) });
+    });
+
+    it.each([
+      ['a token it never saw', async () => hashOf('never issued')],
+      [
+        'the current token of an expired session',
+        async (session: Session & { refreshHash: string }, repository: SessionRepository) => {
+          await repository.start({ ...session, expiresAt: at(DAY) });
+          return session.refreshHash;
+        },
+      ],
+      [
+        'the current token of a revoked session',
+        async (session: Session & { refreshHash: string }, repository: SessionRepository) => {
+          await repository.start(session);
+          await repository.revoke(session.userId, session.id, t0);
+          return session.refreshHash;
+        },
+      ],
+    ])('answers unknown for %s and changes nothing', async (_, prepare) => {
+      const session = aSession(alice);
+      const presented = await prepare(session, sessions);
+      const before = await storage.stored(session.id);
+      expect(await sessions.rotate(presented, rotation('next', at(DAY)))).toEqual({
+        outcome: 'unknown',
+      });
+      expect(await storage.stored(session.id)).toEqual(before);
+    });
+  });
+
+  describe('signing out', () => {
+    it('ends the session of a current or a used refresh token, and nothing for an unknown one', async () => {
+      const [byCurrent, byUsed, untouched] = [aSession(alice), aSession(alice), aSession(alice)];
+      for (const session of [byCurrent, byUsed, untouched]) await sessions.start(session);
+      await sessions.rotate(byUsed.refreshHash, rotation('byUsed next'));
+      await sessions.revokeByRefreshHash(byCurrent.refreshHash, at(DAY));
+      await sessions.revokeByRefreshHash(byUsed.refreshHash, at(DAY));
+      await sessions.revokeByRefreshHash(hashOf('unknown'), at(DAY));
+      expect(await storage.stored(byCurrent.id)).toMatchObject({ revokedAt: at(DAY) });
+      expect(await storage.stored(byUsed.id)).toMatchObject({ revokedAt: at(DAY) });
+      expect(await sessions.listLive(alice.id, at(DAY))).toEqual([withoutHash(untouched)]);
+    });
+
+    it('ends one live session of the user’s own, and answers false for any other', async () => {
+      const [own, other, bobs] = [aSession(alice), aSession(alice), aSession(bob)];
+      const expired = aSession(alice, { expiresAt: at(DAY) });
+      for (const session of [own, other, bobs, expired]) await sessions.start(session);
+      expect(await sessions.revoke(alice.id, own.id, at(DAY))).toBe(true);
+      expect(await sessions.revoke(alice.id, own.id, at(DAY))).toBe(false);
+      expect(await sessions.revoke(alice.id, bobs.id, at(DAY))).toBe(false);
+      expect(await sessions.revoke(alice.id, expired.id, at(DAY))).toBe(false);
+      expect(await sessions.revoke(alice.id, crypto.randomUUID(), at(DAY))).toBe(false);
+      expect(await sessions.revoke(alice.id, 'not-a-uuid', at(DAY))).toBe(false);
+      expect(await sessions.listLive(alice.id, at(DAY))).toEqual([withoutHash(other)]);
+      expect(await sessions.listLive(bob.id, at(DAY))).toEqual([withoutHash(bobs)]);
+    });
+
+    it('ends every live session of the user, counting them, and no one else’s', async () => {
+      const bobs = aSession(bob);
+      for (const session of [aSession(alice), aSession(alice), bobs]) await sessions.start(session);
+      await sessions.start(aSession(alice, { expiresAt: at(DAY) }));
+      const revoked = aSession(alice);
+      await sessions.start(revoked);
+      await sessions.revoke(alice.id, revoked.id, t0);
+      expect(await sessions.revokeAll(alice.id, at(DAY))).toBe(2);
+      expect(await sessions.revokeAll(alice.id, at(DAY))).toBe(0);
+      expect(await sessions.listLive(alice.id, at(DAY))).toEqual([]);
+      expect(await sessions.listLive(bob.id, at(DAY))).toEqual([withoutHash(bobs)]);
+      expect(await storage.stored(revoked.id)).toMatchObject({ revokedAt: t0 });
+    });
+  });
+
+  describe('the signed-in user', () => {
+    it('is found through a live session of theirs', async () => {
+      const session = aSession(alice);
+      await sessions.start(session);
+      expect(await sessions.findSignedInUser(alice.id, session.id, at(DAY))).toEqual(alice);
+    });
+
+    it('is not found through a revoked, expired, another user’s or unknown session', async () => {
+      const [revoked, expired, bobs] = [
+        aSession(alice),
+        aSession(alice, { expiresAt: at(DAY) }),
+        aSession(bob),
+      ];
+      for (const session of [revoked, expired, bobs]) await sessions.start(session);
+      await sessions.revoke(alice.id, revoked.id, t0);
+      for (const [userId, sessionId] of [
+        [alice.id, revoked.id],
+        [alice.id, expired.id],
+        [alice.id, bobs.id],
+        [alice.id, crypto.randomUUID()],
+        [alice.id, 'not-a-uuid'],
+        ['not-a-uuid', bobs.id],
+      ] as const) {
+        expect(await sessions.findSignedInUser(userId, sessionId, at(DAY))).toBeNull();
+      }
+    });
+
+    it('is not found once the user is deleted', async () => {
+      const session = aSession(alice);
+      await sessions.start(session);
+      await storage.users.delete(alice.id);
+      expect(await sessions.findSignedInUser(alice.id, session.id, at(DAY))).toBeNull();
+    });
+  });
+
+  it('ends every session of a deleted user, used hashes included, and no one else’s', async () => {
+    const [session, bobs] = [aSession(alice), aSession(bob)];
+    await sessions.start(session);
+    await sessions.start(bobs);
+    await sessions.rotate(session.refreshHash, rotation('second'));
+    await storage.users.delete(alice.id);
+    expect(await storage.stored(session.id)).toBeUndefined();
+    expect(await sessions.listLive(alice.id, at(DAY))).toEqual([]);
+    for (const presented of [session.refreshHash, hashOf('second')]) {
+      expect(await sessions.rotate(presented, rotation('x'))).toEqual({ outcome: 'unknown' });
+    }
+    expect(await sessions.findSignedInUser(bob.id, bobs.id, at(DAY))).toEqual(bob);
+  });
+});
+
+describe.each([
+  ['Postgres', createTestDatabase],
+  ['embedded Postgres (PGlite)', createEmbeddedTestDatabase],
+])('the Kysely session repository on %s', (name, createDatabase) => {
+  let database: TestDatabase;
+  let user: UserProfile;
+
+  beforeAll(async () => {
+    database = await createDatabase();
+  });
+  beforeEach(async () => {
+    await database.truncate();
+    user = aUserProfile();
+    await new KyselyUserRepository(database.db).add(user);
+  });
+  afterAll(() => database.destroy());
+
+  it('stores exactly the hashes it is given', async () => {
+    const session = aSession(user, { refreshHash: hashOf('first plain token') });
+    const sessions = new KyselySessionRepository(database.db);
+    await sessions.start(session);
+    const next = {
+      refreshHash: hashOf('second plain token'),
+      now: at(DAY),
+      expiresAt: at(9 * DAY),
+    };
+    await sessions.rotate(session.refreshHash, next);
+    expect(await database.db.selectFrom('sessions').selectAll().execute()).toEqual([
+      {
+        id: session.id,
+        user_id: user.id,
+        refresh_hash: next.refreshHash,
+        created_at: t0,
+        last_used_at: next.now,
+        expires_at: next.expiresAt,
+        user_agent: session.userAgent,
+        revoked_at: null,
+      },
+    ]);
+    expect(
+      await database.db.selectFrom('session_used_refresh_hashes').selectAll().execute(),
+    ).toEqual([{ hash: session.refreshHash, session_id: session.id }]);
+  });
+
+  it('finds sessions through indexes only', async () => {
+    const recorded: RootOperationNode[] = [];
+    const recording = database.db.withPlugin({
+      transformQuery: ({ node }) => {
+        recorded.push(node);
+        return node;
+      },
+      transformResult: async ({ result }) => result,
+    });
+    const sessions = new KyselySessionRepository(recording);
+    const session = aSession(user);
+    await sessions.start(session);
+    await sessions.rotate(session.refreshHash, { refreshHash: 'h2', now: t0, expiresAt: at(DAY) });
+    await sessions.rotate(session.refreshHash, { refreshHash: 'h3', now: t0, expiresAt: at(DAY) });
+    await sessions.revokeByRefreshHash('h2', t0);
+    await sessions.listLive(user.id, t0);
+    await sessions.revoke(user.id, session.id, t0);
+    await sessions.revokeAll(user.id, t0);
+    await sessions.findSignedInUser(user.id, session.id, t0);
+    expect(recorded).toHaveLength(10);
+    const plans = await database.db.transaction().execute(async (trx) => {
+      await sql`set local enable_seqscan = off`.execute(trx);
+      const explained: string[] = [];
+      for (const node of recorded) {
+        const query = trx.getExecutor().compileQuery(node, { queryId: crypto.randomUUID() });
+        const { rows } = await trx.executeQuery<{ 'QUERY PLAN': string }>(
+          CompiledQuery.raw(`explain ${query.sql}`, [...query.parameters]),
+        );
+        explained.push(rows.map((row) => row['QUERY PLAN']).join('\n'));
+      }
+      return explained;
+    });
+    for (const plan of plans) expect(plan).not.toMatch(/Seq Scan/);
+  });
+
+  describe.runIf(name === 'Postgres')('two rotations of one token on real Postgres', () => {
+    it('lets one win; the other answers reused and revokes the session', async () => {
+      const session = aSession(user);
+      await new KyselySessionRepository(database.db).start(session);
+      const applicationName = `rotation_${crypto.randomUUID()}`;
+      const rotating = new Kysely<Database>({
+        dialect: new PostgresDialect({
+          pool: new pg.Pool({ connectionString: database.url, application_name: applicationName }),
+        }),
+      });
+      const sessions = new KyselySessionRepository(rotating);
+      const next = (token: string) => ({
+        refreshHash: hashOf(token),
+        now: at(DAY),
+        expiresAt: at(9 * DAY),
+      });
+      try {
+        // The row is held, so both rotations read it before either can change it.
+        const held = Promise.withResolvers<void>();
+        const release = Promise.withResolvers<void>();
+        const holding = database.db.transaction().execute(async (trx) => {
+          await trx.selectFrom('sessions').select('id').forUpdate().execute();
+          held.resolve();
+          await release.promise;
+        });
+        await held.promise;
+        const outcomes = Promise.all([
+          sessions.rotate(session.refreshHash, next('first')),
+          sessions.rotate(session.refreshHash, next('second')),
+        ]);
+        await waitUntilBlockedOrDone(applicationName, 2, outcomes);
+        release.resolve();
+        await holding;
+        const [first, second] = await outcomes;
+        expect([first.outcome, second.outcome].sort()).toEqual(['reused', 'rotated']);
+        const won = first.outcome === 'rotated' ? 'first' : 'second';
+        expect(await kyselyStorage(database.db).stored(session.id)).toEqual({
+          refreshHash: hashOf(won),
+          usedHashes: [session.refreshHash],
+          revokedAt: at(DAY),
+        });
+        expect(await sessions.rotate(hashOf(won), next('third'))).toEqual({ outcome: 'unknown' });
+      } finally {
+        await rotating.destroy();
+      }
+    });
+
+    /** Until `count` connections named `applicationName` wait on a lock, or `done` settles. */
+    async function waitUntilBlockedOrDone(
+      applicationName: string,
+      count: number,
+      done: Promise<unknown>,
+    ): Promise<void> {
+      let finished = false;
+      const stop = () => {
+        finished = true;
+      };
+      done.then(stop, stop);
+      while (!finished) {
+        const { rows } = await sql<{ blocked: number }>`
+          select count(*)::int as blocked from pg_stat_activity
+          where application_name = ${applicationName}
+            and cardinality(pg_blocking_pids(pid)) > 0`.execute(database.db);
+        if ((rows[0]?.blocked ?? 0) >= count) return;
+        await setTimeout(5);
+      }
+    }
+  });
+});

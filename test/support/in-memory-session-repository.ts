@@ -1,0 +1,135 @@
+import type {
+  RotateOutcome,
+  Session,
+  SessionRepository,
+} from '../../src/application/session-ports.ts';
+import type { UserProfile } from '../../src/domain/user-profile.ts';
+import type { InMemoryStore } from './fakes.ts';
+
+/** A session as stored: its row, and the refresh hashes it used up. */
+export interface StoredSession extends Session {
+  refreshHash: string;
+  usedHashes: string[];
+  revokedAt: Date | null;
+}
+
+/**
+ * Sessions in memory, held to the contract of the Kysely repository
+ * (test/integration/session-repository.contract.test.ts). The users are the store's: a session
+ * whose user is gone is gone too, as with the foreign key's `on delete cascade`, and comes back
+ * if the store's transaction that deleted the user fails. Nothing waits on a lock: a rotation
+ * runs whole before any other.
+ */
+export class InMemorySessionRepository implements SessionRepository {
+  private readonly sessions = new Map<string, StoredSession>();
+
+  constructor(private readonly store: InMemoryStore) {}
+
+  /** What is stored of a session; undefined when there is none, or its user is gone. */
+  stored(sessionId: string): StoredSession | undefined {
+    return structuredClone(this.rows().find((session) => session.id === sessionId));
+  }
+
+  /** Every stored session, in the order they were started. */
+  all(): StoredSession[] {
+    return structuredClone(this.rows());
+  }
+
+  async start(session: Session & { refreshHash: string }): Promise<void> {
+    // The foreign key, the primary key and the unique index on refresh_hash.
+    if (!this.store.users.has(session.userId)) throw new Error(`no user ${session.userId}`);
+    if (this.rows().some((row) => row.id === session.id)) throw new Error('duplicate session id');
+    this.refuseTakenHash(session.refreshHash);
+    this.sessions.set(session.id, {
+      ...structuredClone(session),
+      usedHashes: [],
+      revokedAt: null,
+    });
+  }
+
+  async rotate(
+    presentedHash: string,
+    next: { refreshHash: string; now: Date; expiresAt: Date },
+  ): Promise<RotateOutcome> {
+    const current = this.rows().find((row) => row.refreshHash === presentedHash);
+    if (current && isLive(current, next.now)) {
+      this.refuseTakenHash(next.refreshHash);
+      current.usedHashes.push(presentedHash);
+      current.refreshHash = next.refreshHash;
+      current.lastUsedAt = new Date(next.now);
+      current.expiresAt = new Date(next.expiresAt);
+      return { outcome: 'rotated', session: toSession(current) };
+    }
+    const reused = this.rows().find((row) => row.usedHashes.includes(presentedHash));
+    if (!reused) return { outcome: 'unknown' };
+    reused.revokedAt ??= new Date(next.now);
+    return { outcome: 'reused', session: toSession(reused) };
+  }
+
+  async revokeByRefreshHash(refreshHash: string, now: Date): Promise<void> {
+    const session = this.rows().find(
+      (row) => row.refreshHash === refreshHash || row.usedHashes.includes(refreshHash),
+    );
+    if (session) session.revokedAt ??= new Date(now);
+  }
+
+  async listLive(userId: string, now: Date): Promise<Session[]> {
+    return this.liveOf(userId, now)
+      .sort(
+        (a, b) =>
+          b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
+      )
+      .map(toSession);
+  }
+
+  async revoke(userId: string, sessionId: string, now: Date): Promise<boolean> {
+    const session = this.liveOf(userId, now).find((row) => row.id === sessionId);
+    if (!session) return false;
+    session.revokedAt = new Date(now);
+    return true;
+  }
+
+  async revokeAll(userId: string, now: Date): Promise<number> {
+    const live = this.liveOf(userId, now);
+    for (const session of live) session.revokedAt = new Date(now);
+    return live.length;
+  }
+
+  async findSignedInUser(
+    userId: string,
+    sessionId: string,
+    now: Date,
+  ): Promise<UserProfile | null> {
+    const session = this.liveOf(userId, now).find((row) => row.id === sessionId);
+    return session ? structuredClone(this.store.users.get(userId) ?? null) : null;
+  }
+
+  private rows(): StoredSession[] {
+    return [...this.sessions.values()].filter((row) => this.store.users.has(row.userId));
+  }
+
+  private liveOf(userId: string, now: Date): StoredSession[] {
+    return this.rows().filter((row) => row.userId === userId && isLive(row, now));
+  }
+
+  private refuseTakenHash(refreshHash: string): void {
+    if (this.rows().some((row) => row.refreshHash === refreshHash)) {
+      throw new Error('duplicate refresh hash');
+    }
+  }
+}
+
+function isLive(session: StoredSession, now: Date): boolean {
+  return session.revokedAt === null && session.expiresAt.getTime() > now.getTime();
+}
+
+function toSession(row: StoredSession): Session {
+  return {
+    id: row.id,
+    userId: row.userId,
+    createdAt: new Date(row.createdAt),
+    lastUsedAt: new Date(row.lastUsedAt),
+    expiresAt: new Date(row.expiresAt),
+    userAgent: row.userAgent,
+  };
+}
