@@ -43,6 +43,17 @@ export function environmentReader(env: NodeJS.ProcessEnv) {
       if (value === undefined) return undefined;
       return URL.canParse(value) ? value : problem(`${name} must be a URL`, undefined);
     },
+    /** An http(s) URL other paths are appended to: no query or fragment, no trailing slash. */
+    baseUrl(name: string): string | undefined {
+      const value = raw(name);
+      if (value === undefined) return undefined;
+      const url = isHttpUrl(value) ? new URL(value) : undefined;
+      if (!url || url.search || url.hash || url.username || url.password) {
+        const line = `${name} must be an http(s) URL without query, fragment or credentials`;
+        return problem(line, undefined);
+      }
+      return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+    },
     list(name: string, fallback: string[] = []): string[] {
       const value = raw(name);
       if (value === undefined) return fallback;

@@ -14,7 +14,16 @@ export interface Config {
   redisUrl?: string;
   /** Unset outside production when no Weibo credential is set at all. */
   weibo?: WeiboConfig;
-  jwt: { privateKeyPem?: string; issuer: string; audience: string; ttlSeconds: number };
+  jwt: {
+    privateKeyPem?: string;
+    /** PEM keys retired by a rotation: published and accepted, never used to sign. */
+    previousKeysPem?: string;
+    issuer: string;
+    audience: string;
+    ttlSeconds: number;
+  };
+  /** The service's external URL (no trailing slash); unset = the URL it serves. */
+  publicUrl?: string;
   stateTtlSeconds: number;
   bindTokenTtlSeconds: number;
   cookieSecure: boolean;
@@ -66,10 +75,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       privateKeyPem: production
         ? read.required('JWT_PRIVATE_KEY')
         : env.JWT_PRIVATE_KEY || undefined,
+      previousKeysPem: env.JWT_PREVIOUS_KEYS?.trim() || undefined,
       issuer: read.text('JWT_ISSUER', 'weibo-auth'),
       audience: read.text('JWT_AUDIENCE', 'weibo-auth'),
       ttlSeconds: read.integer('JWT_TTL_SECONDS', 3600, 60, 86_400 * 30),
     },
+    publicUrl: read.baseUrl('PUBLIC_URL'),
     stateTtlSeconds: read.integer('STATE_TTL_SECONDS', 600, 1, 86_400),
     bindTokenTtlSeconds: read.integer('BIND_TOKEN_TTL_SECONDS', 900, 1, 86_400),
     cookieSecure: read.boolean('COOKIE_SECURE', production),

@@ -24,7 +24,7 @@ import { RedisRateLimiter } from '../adapters/redis/redis-rate-limiter.ts';
 import { RedisStateStore } from '../adapters/redis/redis-state-store.ts';
 import { Argon2PasswordHasher } from '../adapters/security/argon2-password-hasher.ts';
 import { JoseTokenIssuer } from '../adapters/tokens/jose-token-issuer.ts';
-import type { SigningKey } from '../adapters/tokens/signing-key.ts';
+import type { SigningKey, VerificationKey } from '../adapters/tokens/signing-key.ts';
 import { WeiboOAuthClient } from '../adapters/weibo/weibo-oauth-client.ts';
 import { Authenticate } from '../application/authenticate.ts';
 import { BindAccount } from '../application/bind-account.ts';
@@ -59,7 +59,11 @@ export interface Resources {
   /** The relay's own Redis for BullMQ, or null to log events instead. */
   relayRedis: Redis | null;
   signingKey: SigningKey;
+  /** Keys a rotation retired (JWT_PREVIOUS_KEYS): still accepted, never used to sign. */
+  previousKeys?: VerificationKey[];
   tokenCipher: TokenCipher;
+  /** The URL clients reach the HTTP service at, for its discovery document. */
+  publicUrl?: string;
   /** The Weibo app: the real one, or the sandbox. Only the HTTP service needs it. */
   weibo?: WeiboConfig;
   /** The sandbox Weibo's own app, served under `/sandbox/weibo` when it is on. */
@@ -84,7 +88,7 @@ export const APP = new Token<Hono>('App');
 
 /** The one composition root: tsc checks every argument against what its token provides. */
 export function buildContainer(resources: Resources): Container {
-  const { config, redis, relayRedis } = resources;
+  const { config, redis, relayRedis, publicUrl } = resources;
   const container = new Container({ defaultScope: 'Singleton' });
   const value = <T>(token: Token<T>, it: T) => container.bind<T>(token.id).toConstantValue(it);
   value(CONFIG, config);
@@ -132,7 +136,7 @@ export function buildContainer(resources: Resources): Container {
   bindFactory(container, JoseTokenIssuer, [SIGNING_KEY, CLOCK], (key, clock) => {
     const { issuer, audience, ttlSeconds } = config.jwt;
     const ttls = { loginTtlSeconds: ttlSeconds, bindTtlSeconds: config.bindTokenTtlSeconds };
-    return new JoseTokenIssuer(key, { issuer, audience, ...ttls }, clock);
+    return new JoseTokenIssuer(key, { issuer, audience, ...ttls }, clock, resources.previousKeys);
   });
 
   bindUseCases(container, config, { OAUTH_PROVIDER, STATE_STORE, RATE_LIMITER, CLOCK, IDS });
@@ -157,6 +161,7 @@ export function buildContainer(resources: Resources): Container {
       stateTtlSeconds: config.stateTtlSeconds,
       corsOrigins: config.corsOrigins,
       jwks: () => get(JoseTokenIssuer).jwks(),
+      openIdProvider: publicUrl ? { issuer: config.jwt.issuer, publicUrl } : undefined,
       readiness: readinessChecks(resources),
       rateLimit: {
         limiter: get(RATE_LIMITER),

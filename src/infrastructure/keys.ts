@@ -2,10 +2,12 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { AesGcmTokenCipher } from '../adapters/security/aes-gcm-token-cipher.ts';
+import { loadVerificationKeys } from '../adapters/tokens/previous-keys.ts';
 import {
   generateSigningKey,
   loadSigningKey,
   type SigningKey,
+  type VerificationKey,
 } from '../adapters/tokens/signing-key.ts';
 import { type Config, ConfigError } from './config.ts';
 
@@ -16,7 +18,11 @@ import { type Config, ConfigError } from './config.ts';
 export async function loadKeys(
   config: Config,
   logger: Logger,
-): Promise<{ signingKey: SigningKey; tokenCipher: AesGcmTokenCipher }> {
+): Promise<{
+  signingKey: SigningKey;
+  previousKeys: VerificationKey[];
+  tokenCipher: AesGcmTokenCipher;
+}> {
   const problems: string[] = [];
   const signingKey = await loadSigningKey(
     // Environment files often carry a PEM on one line with literal "\n".
@@ -27,6 +33,11 @@ export async function loadKeys(
   ).catch((error: Error) => {
     problems.push(`JWT_PRIVATE_KEY: ${error.message}`);
   });
+  const previousKeys = await loadVerificationKeys(config.jwt.previousKeysPem ?? '').catch(
+    (error: Error) => {
+      problems.push(`JWT_PREVIOUS_KEYS: ${error.message}`);
+    },
+  );
   let tokenCipher: AesGcmTokenCipher | undefined;
   try {
     tokenCipher = AesGcmTokenCipher.fromBase64(
@@ -38,8 +49,8 @@ export async function loadKeys(
   } catch (error) {
     problems.push(`TOKEN_ENCRYPTION_KEY: ${(error as Error).message}`);
   }
-  if (!signingKey || !tokenCipher) throw new ConfigError(problems);
-  return { signingKey, tokenCipher };
+  if (!signingKey || !previousKeys || !tokenCipher) throw new ConfigError(problems);
+  return { signingKey, previousKeys, tokenCipher };
 }
 
 async function developmentKey(

@@ -46,7 +46,13 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     );
     const sandbox = config.weibo ? undefined : sandboxWeibo(server.url, logger);
     const weibo = config.weibo ?? sandbox?.weibo;
-    const container = buildContainer({ ...opened.resources, weibo, sandbox: sandbox?.app });
+    const publicUrl = config.publicUrl ?? server.url;
+    const container = buildContainer({
+      ...opened.resources,
+      weibo,
+      sandbox: sandbox?.app,
+      publicUrl,
+    });
     app = resolve(container, APP);
     relay = config.outboxRelay ? runOutboxRelay(container, opened.database) : undefined;
     const described = describe(opened, config);

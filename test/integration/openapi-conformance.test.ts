@@ -169,11 +169,17 @@ describe('the running service answers as its document says', () => {
     }
   });
 
-  it('serves the health endpoints and the JWKS as documented', async () => {
+  it('serves the health endpoints, the JWKS and the discovery document as documented', async () => {
     expectAnswer('get /healthz', await send('/healthz'), 200);
     expectAnswer('get /readyz', await send('/readyz'), 200);
     const jwks = await send('/.well-known/jwks.json');
     expect(expectAnswer('get /.well-known/jwks.json', jwks, 200).body.keys).toHaveLength(1);
+    const discovery = await send('/.well-known/openid-configuration');
+    expect(
+      expectAnswer('get /.well-known/openid-configuration', discovery, 200).body,
+    ).toMatchObject({
+      jwks_uri: `${sut.service.url}/.well-known/jwks.json`,
+    });
     const metrics = await fetch(`${sut.service.url}/metrics`);
     expect(metrics.status).toBe(200);
     expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);

@@ -89,6 +89,7 @@ const CONTRACT: Record<string, Record<number, number[]>> = {
   'get /healthz': { 200: [] },
   'get /readyz': { 200: [], 503: [10154] },
   'get /.well-known/jwks.json': { 200: [] },
+  'get /.well-known/openid-configuration': { 200: [] },
   'get /metrics': { 200: [] },
 };
 

@@ -56,6 +56,20 @@ describe('start-up refusals of a real process', () => {
     ]);
   });
 
+  it('refuses a malformed JWT_PREVIOUS_KEYS in one line naming the entry, before serving', async () => {
+    const previous = `${signingKeyPem}-----BEGIN PUBLIC KEY-----\nbm90IGEga2V5\n-----END PUBLIC KEY-----`;
+    const { code, output } = await runToExit({
+      JWT_PRIVATE_KEY: signingKeyPem,
+      JWT_PREVIOUS_KEYS: previous,
+      TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+    });
+    expect(code).toBe(1);
+    expect(output.trim().split('\n')).toEqual([
+      'weibo-auth: config: JWT_PREVIOUS_KEYS: the 2nd key is not a readable key: expected a ' +
+        'P-256 (ES256) or Ed25519 (EdDSA) key, public or private, in PEM',
+    ]);
+  });
+
   it('refuses partial Weibo credentials, naming the missing ones', async () => {
     const { code, output } = await runToExit({ WEIBO_CLIENT_ID: 'app' });
     expect(code).toBe(1);

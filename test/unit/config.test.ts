@@ -1,5 +1,8 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/infrastructure/config.ts';
+import { loadKeys } from '../../src/infrastructure/keys.ts';
+import { silentLogger } from '../support/silent-logger.ts';
 
 function problemsOf(env: NodeJS.ProcessEnv): string[] {
   try {
@@ -10,6 +13,11 @@ function problemsOf(env: NodeJS.ProcessEnv): string[] {
     throw error;
   }
 }
+
+const pkcs8Pem = () =>
+  generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString();
 
 const WEIBO = {
   WEIBO_CLIENT_ID: 'id',
@@ -156,5 +164,75 @@ describe('loadConfig', () => {
     it('is not used when the Weibo credentials are set, whatever DATABASE_URL says', () => {
       expect(loadConfig({ DATABASE_URL, ...WEIBO }).weibo?.clientId).toBe('id');
     });
+  });
+});
+
+describe('PUBLIC_URL', () => {
+  it('is unset by default: the service then uses the URL it serves', () => {
+    expect(loadConfig({}).publicUrl).toBeUndefined();
+  });
+
+  it('is read without its trailing slashes', () => {
+    expect(loadConfig({ PUBLIC_URL: 'https://auth.shop.example/' }).publicUrl).toBe(
+      'https://auth.shop.example',
+    );
+    expect(loadConfig({ PUBLIC_URL: 'http://10.0.0.5:8000/auth//' }).publicUrl).toBe(
+      'http://10.0.0.5:8000/auth',
+    );
+  });
+
+  it('must be an http(s) URL paths can be appended to', () => {
+    for (const PUBLIC_URL of [
+      'auth.shop.example',
+      'ftp://auth.shop.example',
+      'https://auth.shop.example/?tenant=1',
+      'https://auth.shop.example/#keys',
+      'https://user:pw@auth.shop.example',
+    ]) {
+      expect(problemsOf({ PUBLIC_URL }), PUBLIC_URL).toEqual([
+        'PUBLIC_URL must be an http(s) URL without query, fragment or credentials',
+      ]);
+    }
+  });
+});
+
+describe('JWT_PREVIOUS_KEYS', () => {
+  const KEYS = {
+    JWT_PRIVATE_KEY: pkcs8Pem(),
+    TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+  };
+
+  async function keyProblemsOf(env: NodeJS.ProcessEnv): Promise<string[]> {
+    const error = await loadKeys(loadConfig({ ...KEYS, ...env }), silentLogger).catch(
+      (caught: unknown) => caught,
+    );
+    return error instanceof ConfigError ? error.problems : [];
+  }
+
+  it('is read as given, and none by default', async () => {
+    expect(loadConfig({}).jwt.previousKeysPem).toBeUndefined();
+    const previous = `${pkcs8Pem()}${pkcs8Pem()}`;
+    const config = loadConfig({ ...KEYS, JWT_PREVIOUS_KEYS: previous });
+    expect(config.jwt.previousKeysPem).toBe(previous.trim());
+    expect((await loadKeys(config, silentLogger)).previousKeys).toHaveLength(2);
+    expect((await loadKeys(loadConfig(KEYS), silentLogger)).previousKeys).toEqual([]);
+  });
+
+  it('refuses a malformed entry with exactly one line naming it', async () => {
+    const garbage = '-----BEGIN PUBLIC KEY-----\nbm90IGEga2V5\n-----END PUBLIC KEY-----';
+
+    expect(await keyProblemsOf({ JWT_PREVIOUS_KEYS: `${pkcs8Pem()}${garbage}` })).toEqual([
+      'JWT_PREVIOUS_KEYS: the 2nd key is not a readable key: expected a P-256 (ES256) or ' +
+        'Ed25519 (EdDSA) key, public or private, in PEM',
+    ]);
+  });
+
+  it('reports it beside a malformed JWT_PRIVATE_KEY, one line each', async () => {
+    const problems = await keyProblemsOf({ JWT_PRIVATE_KEY: 'pem', JWT_PREVIOUS_KEYS: 'pem' });
+
+    expect(problems).toEqual([
+      expect.stringMatching(/^JWT_PRIVATE_KEY: Signing key is not a readable private key/),
+      'JWT_PREVIOUS_KEYS: the 1st key is not a complete PEM block (-----BEGIN …----- to -----END …-----)',
+    ]);
   });
 });

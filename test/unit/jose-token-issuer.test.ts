@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -6,10 +6,12 @@ import {
   JoseTokenIssuer,
   type TokenIssuerOptions,
 } from '../../src/adapters/tokens/jose-token-issuer.ts';
+import { loadVerificationKeys } from '../../src/adapters/tokens/previous-keys.ts';
 import {
   generateSigningKey,
   loadSigningKey,
   type SigningKey,
+  type VerificationKey,
 } from '../../src/adapters/tokens/signing-key.ts';
 import { BindTokenInvalid, NotSignedIn } from '../../src/domain/errors.ts';
 
@@ -271,5 +273,130 @@ describe('JoseTokenIssuer verifying login tokens', () => {
     }
     clock.advance(OPTIONS.loginTtlSeconds);
     await expect(issuer.verifyLoginToken(valid)).rejects.toThrow(NotSignedIn);
+  });
+});
+
+describe('JoseTokenIssuer after a key rotation', () => {
+  let oldKey: SigningKey;
+  let oldPublicKeys: VerificationKey[];
+  let newKey: SigningKey;
+
+  beforeAll(async () => {
+    const old = await generateSigningKey();
+    oldKey = old.key;
+    const publicPem = createPublicKey(old.pkcs8Pem).export({ type: 'spki', format: 'pem' });
+    oldPublicKeys = await loadVerificationKeys(publicPem.toString());
+    newKey = (await generateSigningKey()).key;
+  });
+
+  const beforeRotation = (clock = fakeClock()) => new JoseTokenIssuer(oldKey, OPTIONS, clock);
+  const afterRotation = (clock = fakeClock()) =>
+    new JoseTokenIssuer(newKey, OPTIONS, clock, oldPublicKeys);
+
+  it('signs login and bind tokens with the current key only', async () => {
+    const issuer = afterRotation();
+
+    const tokens = [await issuer.issueLoginToken(USER), await issuer.issueBindToken(UID)];
+
+    for (const token of tokens) {
+      expect(decodeProtectedHeader(token).kid).toBe(newKey.kid);
+      await expect(jwtVerify(token, newKey.publicJwk, { currentDate: START })).resolves.toEqual(
+        expect.objectContaining({ payload: expect.any(Object) }),
+      );
+      await expect(jwtVerify(token, oldKey.publicJwk, { currentDate: START })).rejects.toThrow();
+    }
+  });
+
+  it('accepts login and bind tokens signed with a previous key', async () => {
+    const loginToken = await beforeRotation().issueLoginToken(USER);
+    const bindToken = await beforeRotation().issueBindToken(UID);
+
+    expect(await afterRotation().verifyLoginToken(loginToken)).toEqual(USER);
+    expect(await afterRotation().verifyBindToken(bindToken)).toBe(UID);
+  });
+
+  it('still refuses a previous key’s token once it has expired', async () => {
+    const clock = fakeClock();
+    const loginToken = await beforeRotation(clock).issueLoginToken(USER);
+    clock.advance(OPTIONS.loginTtlSeconds);
+
+    await expect(afterRotation(clock).verifyLoginToken(loginToken)).rejects.toThrow(NotSignedIn);
+  });
+
+  it('refuses the tokens of a key no longer listed', async () => {
+    const loginToken = await beforeRotation().issueLoginToken(USER);
+    const bindToken = await beforeRotation().issueBindToken(UID);
+    const dropped = new JoseTokenIssuer(newKey, OPTIONS, fakeClock());
+
+    await expect(dropped.verifyLoginToken(loginToken)).rejects.toThrow(NotSignedIn);
+    await expect(dropped.verifyBindToken(bindToken)).rejects.toThrow(BindTokenInvalid);
+  });
+
+  it('refuses a token naming a previous key but signed with another key', async () => {
+    const forged = await new SignJWT({ username: USER.username })
+      .setProtectedHeader({ alg: 'ES256', kid: oldKey.kid, typ: 'JWT' })
+      .setIssuer(OPTIONS.issuer)
+      .setAudience(OPTIONS.audience)
+      .setSubject(USER.id)
+      .setIssuedAt(START_SECONDS)
+      .setExpirationTime(START_SECONDS + 60)
+      .sign(otherKey.privateKey);
+
+    await expect(afterRotation().verifyLoginToken(forged)).rejects.toThrow(NotSignedIn);
+  });
+
+  it('refuses a token with no kid, an unknown kid, or an algorithm not its key’s', async () => {
+    const issuer = new JoseTokenIssuer(newKey, OPTIONS, fakeClock(), [ed25519Key]);
+    const signed = (header: { alg: string; kid?: string }) =>
+      new SignJWT({ username: USER.username })
+        .setProtectedHeader({ ...header, typ: 'JWT' })
+        .setIssuer(OPTIONS.issuer)
+        .setAudience(OPTIONS.audience)
+        .setSubject(USER.id)
+        .setIssuedAt(START_SECONDS)
+        .setExpirationTime(START_SECONDS + 60)
+        .sign(newKey.privateKey);
+
+    expect(await issuer.verifyLoginToken(await signed({ alg: 'ES256', kid: newKey.kid }))).toEqual(
+      USER,
+    );
+    for (const header of [
+      { alg: 'ES256' },
+      { alg: 'ES256', kid: otherKey.kid },
+      // The Ed25519 previous key allows EdDSA only, although ES256 is allowed for the current one.
+      { alg: 'ES256', kid: ed25519Key.kid },
+    ]) {
+      const token = await signed(header);
+      await expect(issuer.verifyLoginToken(token), JSON.stringify(header)).rejects.toThrow(
+        NotSignedIn,
+      );
+    }
+  });
+
+  it('publishes the current key first, then each previous key once', () => {
+    const issuer = new JoseTokenIssuer(newKey, OPTIONS, fakeClock(), [
+      ...oldPublicKeys,
+      ed25519Key,
+      ...oldPublicKeys,
+      newKey,
+    ]);
+
+    const { keys } = issuer.jwks();
+
+    expect(keys.map((key) => key.kid)).toEqual([newKey.kid, oldKey.kid, ed25519Key.kid]);
+    expect(keys.map((key) => key.alg)).toEqual(['ES256', 'ES256', 'EdDSA']);
+    for (const key of keys) expect(key).not.toHaveProperty('d');
+  });
+
+  it('lets a JWKS verifier check a previous key’s token with the published keys', async () => {
+    const loginToken = await beforeRotation().issueLoginToken(USER);
+
+    const { payload } = await jwtVerify(loginToken, createLocalJWKSet(afterRotation().jwks()), {
+      issuer: OPTIONS.issuer,
+      audience: OPTIONS.audience,
+      currentDate: START,
+    });
+
+    expect(payload.sub).toBe(USER.id);
   });
 });

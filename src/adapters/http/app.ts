@@ -23,6 +23,7 @@ interface AppDeps extends WeiboRoutesDeps, AccountRoutesDeps {
   logger: Logger;
   serviceMetrics: ServiceMetrics;
   jwks: Parameters<typeof healthRoutes>[0]['jwks'];
+  openIdProvider?: Parameters<typeof healthRoutes>[0]['openIdProvider'];
   readiness: ReadinessCheck[];
   corsOrigins: string[];
   rateLimit: { limiter: RateLimiter; perMinute: number; trustProxy: boolean };

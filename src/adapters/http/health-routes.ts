@@ -2,7 +2,13 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { JSONWebKeySet } from 'jose';
 import { errorBody } from './error-mapping.ts';
 import { errorSchema, json, openApiRouter } from './openapi.ts';
-import { JsonWebKeySet, Status } from './schemas.ts';
+import { JsonWebKeySet, OpenIdConfiguration, Status } from './schemas.ts';
+
+/** Who signs the tokens, and where clients reach this service (PUBLIC_URL). */
+export interface OpenIdProvider {
+  issuer: string;
+  publicUrl: string;
+}
 
 /** A dependency the service needs to answer: resolves when it does, rejects when not. */
 export interface ReadinessCheck {
@@ -13,6 +19,9 @@ export interface ReadinessCheck {
 const CHECK_TIMEOUT_MS = 2_000;
 const NOT_READY = errorBody('STORAGE_UNAVAILABLE').code;
 const tags = ['Service'];
+const JWKS_PATH = '/.well-known/jwks.json';
+// The keys change only at a restart: caches may keep them a few minutes.
+const PUBLIC_CACHE = 'public, max-age=300';
 
 const healthz = createRoute({
   method: 'get',
@@ -38,10 +47,23 @@ const readyz = createRoute({
 
 const jwks = createRoute({
   method: 'get',
-  path: '/.well-known/jwks.json',
+  path: JWKS_PATH,
   tags: ['Keys'],
   summary: 'The public keys that verify login tokens',
   responses: { 200: { description: 'A JSON Web Key Set.', content: json(JsonWebKeySet) } },
+});
+
+const openIdConfiguration = createRoute({
+  method: 'get',
+  path: '/.well-known/openid-configuration',
+  tags: ['Keys'],
+  summary: 'Discovery: the issuer, where its keys are and their algorithms',
+  responses: {
+    200: {
+      description: 'An OpenID Connect discovery document, for JWT middlewares of gateways.',
+      content: json(OpenIdConfiguration),
+    },
+  },
 });
 
 const metrics = createRoute({
@@ -59,6 +81,8 @@ const metrics = createRoute({
 
 export function healthRoutes(deps: {
   jwks: () => JSONWebKeySet;
+  /** Without one (the HTTP adapter alone in tests) there is no discovery document. */
+  openIdProvider?: OpenIdProvider;
   readiness: ReadinessCheck[];
   metrics: () => Promise<{ contentType: string; body: string }>;
 }) {
@@ -76,10 +100,28 @@ export function healthRoutes(deps: {
     return c.json({ code: NOT_READY, error }, 503);
   });
   app.openapi(jwks, (c) => {
-    c.header('Cache-Control', 'public, max-age=300');
+    c.header('Cache-Control', PUBLIC_CACHE);
     // jose types every JWK member as optional; the issuer's keys carry the documented ones.
     return c.json(deps.jwks() as z.infer<typeof JsonWebKeySet>, 200);
   });
+  const provider = deps.openIdProvider;
+  if (provider) {
+    app.openapi(openIdConfiguration, (c) => {
+      c.header('Cache-Control', PUBLIC_CACHE);
+      const algorithms = deps.jwks().keys.flatMap((key) => (key.alg ? [key.alg] : []));
+      return c.json(
+        {
+          issuer: provider.issuer,
+          jwks_uri: `${provider.publicUrl}${JWKS_PATH}`,
+          token_endpoint: `${provider.publicUrl}/v1/tokens`,
+          id_token_signing_alg_values_supported: [...new Set(algorithms)],
+          response_types_supported: ['token'],
+          subject_types_supported: ['public'],
+        },
+        200,
+      );
+    });
+  }
   return app;
 }
 

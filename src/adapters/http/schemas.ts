@@ -131,3 +131,16 @@ export const JsonWebKeySet = z
   })
   .strict()
   .openapi('JsonWebKeySet');
+
+/** What an OpenID Connect discovery client needs to find the keys, and nothing untrue. */
+export const OpenIdConfiguration = z
+  .object({
+    issuer: z.string().openapi({ description: 'The `iss` of every login token (JWT_ISSUER).' }),
+    jwks_uri: z.url(),
+    token_endpoint: z.url().openapi({ description: '`POST /v1/tokens`.' }),
+    id_token_signing_alg_values_supported: z.array(z.string()),
+    response_types_supported: z.array(z.string()),
+    subject_types_supported: z.array(z.string()),
+  })
+  .strict()
+  .openapi('OpenIdConfiguration');

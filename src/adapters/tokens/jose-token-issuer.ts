@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { type JWK, jwtVerify, SignJWT } from 'jose';
+import { type JWK, type JWTHeaderParameters, jwtVerify, SignJWT } from 'jose';
 import type { Clock, LoginTokenSubject, TokenIssuer } from '../../application/ports.ts';
 import { BindTokenInvalid, NotSignedIn } from '../../domain/errors.ts';
-import type { SigningKey } from './signing-key.ts';
+import type { SigningKey, VerificationKey } from './signing-key.ts';
 
 /** Audience of bind tokens, distinct from the login audience so neither passes for the other. */
 export const BIND_TOKEN_AUDIENCE = 'weibo-auth:bind';
@@ -19,12 +19,28 @@ export interface TokenIssuerOptions {
   bindTtlSeconds: number;
 }
 
+/**
+ * Signs with the current key only; verifies with the current key and the keys a rotation
+ * retired (`previousKeys`), the one named by the token's `kid`, with that key's own algorithm.
+ */
 export class JoseTokenIssuer implements TokenIssuer {
+  /** By kid, the current key first: a key given twice is kept (and published) once. */
+  private readonly keys: ReadonlyMap<string, VerificationKey>;
+  private readonly algorithms: string[];
+
   constructor(
     private readonly key: SigningKey,
     private readonly options: TokenIssuerOptions,
     private readonly clock: Clock,
-  ) {}
+    previousKeys: readonly VerificationKey[] = [],
+  ) {
+    const keys = new Map<string, VerificationKey>();
+    for (const known of [key, ...previousKeys]) {
+      if (!keys.has(known.kid)) keys.set(known.kid, known);
+    }
+    this.keys = keys;
+    this.algorithms = [...new Set([...keys.values()].map((known) => known.alg))];
+  }
 
   async issueLoginToken(user: LoginTokenSubject): Promise<string> {
     const now = this.nowInSeconds();
@@ -56,8 +72,8 @@ export class JoseTokenIssuer implements TokenIssuer {
   async verifyBindToken(token: string): Promise<string> {
     let subject: unknown;
     try {
-      const { payload } = await jwtVerify(token, this.key.publicJwk, {
-        algorithms: [this.key.alg],
+      const { payload } = await jwtVerify(token, (header) => this.keyOf(header), {
+        algorithms: this.algorithms,
         issuer: this.options.issuer,
         audience: BIND_TOKEN_AUDIENCE,
         typ: BIND_TOKEN_TYPE,
@@ -76,8 +92,8 @@ export class JoseTokenIssuer implements TokenIssuer {
 
   async verifyLoginToken(token: string): Promise<LoginTokenSubject> {
     try {
-      const { payload } = await jwtVerify(token, this.key.publicJwk, {
-        algorithms: [this.key.alg],
+      const { payload } = await jwtVerify(token, (header) => this.keyOf(header), {
+        algorithms: this.algorithms,
         issuer: this.options.issuer,
         audience: this.options.audience,
         typ: LOGIN_TOKEN_TYPE,
@@ -92,9 +108,17 @@ export class JoseTokenIssuer implements TokenIssuer {
     throw new NotSignedIn('Login token carries no user');
   }
 
-  /** The public keys for `GET /.well-known/jwks.json`. */
+  /** The public keys for `GET /.well-known/jwks.json`: the current one, then the previous ones. */
   jwks(): { keys: JWK[] } {
-    return { keys: [{ ...this.key.publicJwk }] };
+    return { keys: [...this.keys.values()].map((known) => ({ ...known.publicJwk })) };
+  }
+
+  /** The key a token names; its header's `alg` must be that key's own. */
+  private keyOf(header: JWTHeaderParameters): JWK {
+    const known = header.kid === undefined ? undefined : this.keys.get(header.kid);
+    if (!known) throw new Error('The token names no key of this service');
+    if (header.alg !== known.alg) throw new Error('The token names another algorithm than its key');
+    return known.publicJwk;
   }
 
   private nowInSeconds(): number {
