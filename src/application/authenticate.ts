@@ -1,19 +1,24 @@
 import { NotSignedIn } from '../domain/errors.ts';
 import type { UserProfile } from '../domain/user-profile.ts';
-import type { TokenIssuer, UserRepository } from './ports.ts';
+import type { Clock, TokenIssuer } from './ports.ts';
+import type { SessionRepository } from './session-ports.ts';
 
-/** The user of a login token: valid, and its user still there; throws NotSignedIn. */
+/**
+ * The user of a login token: the token valid, and its user and session still there, read in
+ * one query; an ended session refuses its tokens at once. Throws NotSignedIn.
+ */
 export class Authenticate {
   constructor(
     private readonly tokens: TokenIssuer,
-    private readonly users: UserRepository,
+    private readonly sessions: SessionRepository,
+    private readonly clock: Clock,
   ) {}
 
-  async execute(token: string | undefined): Promise<UserProfile> {
+  async execute(token: string | undefined): Promise<{ user: UserProfile; sessionId: string }> {
     if (!token) throw new NotSignedIn();
-    const { id } = await this.tokens.verifyLoginToken(token);
-    const user = await this.users.findById(id);
+    const { id, sessionId } = await this.tokens.verifyLoginToken(token);
+    const user = await this.sessions.findSignedInUser(id, sessionId, this.clock.now());
     if (!user) throw new NotSignedIn();
-    return user;
+    return { user, sessionId };
   }
 }

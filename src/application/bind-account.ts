@@ -10,6 +10,7 @@ import type {
   TokenIssuer,
   UnitOfWork,
 } from './ports.ts';
+import type { Sessions, SignedIn } from './sessions.ts';
 
 const HOUR = 3600;
 
@@ -23,11 +24,6 @@ export interface BindAccountInput {
   email?: unknown;
 }
 
-export interface BindAccountResult {
-  username: string;
-  token: string;
-}
-
 export class BindAccount {
   constructor(
     private readonly tokens: TokenIssuer,
@@ -36,9 +32,10 @@ export class BindAccount {
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly attempts: { limiter: RateLimiter; perUidPerHour: number },
+    private readonly sessions: Sessions,
   ) {}
 
-  async execute(input: BindAccountInput): Promise<BindAccountResult> {
+  async execute(input: BindAccountInput, userAgent?: string): Promise<SignedIn> {
     const registration = parseRegistration(input);
     const weiboUid = await this.verifyBindToken(input);
     await this.countAttempt(weiboUid);
@@ -58,7 +55,7 @@ export class BindAccount {
       if (outcome === 'unknown-account') throw new BindTokenInvalid();
       await outbox.add(userBoundToWeibo(this.ids.uuid(), this.clock.now(), user, weiboUid));
     });
-    return { username: user.username, token: await this.tokens.issueLoginToken(user) };
+    return this.sessions.start(user, userAgent);
   }
 
   /** Each attempt costs a password hash: a holder of one token may not spend them freely. */

@@ -8,15 +8,18 @@ import type {
   UserRepository,
   WeiboAccountRepository,
 } from './ports.ts';
+import type { Sessions, SignedIn } from './sessions.ts';
 
 export interface CompleteWeiboLoginInput {
   code: string;
   state: string;
   browserSecret?: string;
+  /** Of the browser, for the session list. */
+  userAgent?: string;
 }
 
 export type CompleteWeiboLoginResult =
-  | { kind: 'signed-in'; username: string; token: string; returnTo: string }
+  | ({ kind: 'signed-in'; returnTo: string } & SignedIn)
   | {
       kind: 'needs-bind';
       uid: string;
@@ -32,6 +35,7 @@ export class CompleteWeiboLogin {
     private readonly weiboAccounts: WeiboAccountRepository,
     private readonly users: UserRepository,
     private readonly tokens: TokenIssuer,
+    private readonly sessions: Sessions,
   ) {}
 
   async execute(input: CompleteWeiboLoginInput): Promise<CompleteWeiboLoginResult> {
@@ -45,8 +49,8 @@ export class CompleteWeiboLogin {
     if (isBound(account)) {
       const user = await this.users.findById(account.userId);
       if (!user) throw new Error(`Weibo account ${account.uid} is bound to a missing user`);
-      const token = await this.tokens.issueLoginToken(user);
-      return { kind: 'signed-in', username: user.username, token, returnTo: pending.returnTo };
+      const signedIn = await this.sessions.start(user, input.userAgent);
+      return { kind: 'signed-in', returnTo: pending.returnTo, ...signedIn };
     }
     const [bindToken, profile] = await Promise.all([
       this.tokens.issueBindToken(grant.uid),

@@ -2,6 +2,7 @@ import { AccountAlreadyBound, BindTokenInvalid, WeiboAlreadyBound } from '../dom
 import { userBoundToWeibo } from '../domain/events.ts';
 import type { Credentials } from './credentials.ts';
 import type { Clock, IdGenerator, TokenIssuer, UnitOfWork } from './ports.ts';
+import type { Sessions, SignedIn } from './sessions.ts';
 
 /**
  * Links Weibo to an existing account (endpoint 7): the callback's bind token, then the
@@ -14,9 +15,13 @@ export class LinkWeiboAccount {
     private readonly unitOfWork: UnitOfWork,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
+    private readonly sessions: Sessions,
   ) {}
 
-  async execute(input: { bind_token?: unknown; username?: unknown; password?: unknown }) {
+  async execute(
+    input: { bind_token?: unknown; username?: unknown; password?: unknown },
+    userAgent?: string,
+  ): Promise<SignedIn> {
     if (typeof input.bind_token !== 'string' || input.bind_token === '') {
       throw new BindTokenInvalid();
     }
@@ -30,6 +35,6 @@ export class LinkWeiboAccount {
       if (outcome === 'unknown-account') throw new BindTokenInvalid();
       await outbox.add(userBoundToWeibo(this.ids.uuid(), this.clock.now(), user, weiboUid));
     });
-    return { username: user.username, token: await this.tokens.issueLoginToken(user) };
+    return this.sessions.start(user, userAgent);
   }
 }

@@ -106,6 +106,8 @@ export interface UnitOfWork {
 export interface LoginTokenSubject {
   id: string;
   username: string;
+  /** The session the token belongs to (its `sid` claim). */
+  sessionId: string;
 }
 
 /** Signs login tokens and bind tokens, which can never stand in for each other. */

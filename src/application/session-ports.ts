@@ -31,8 +31,11 @@ export interface SessionRepository {
     presentedHash: string,
     next: { refreshHash: string; now: Date; expiresAt: Date },
   ): Promise<RotateOutcome>;
-  /** Ends the session of a refresh token (current or used); nothing for an unknown one. */
-  revokeByRefreshHash(refreshHash: string, now: Date): Promise<void>;
+  /**
+   * Ends the session of a refresh token (current or used); resolves whether a live session
+   * ended (false for an unknown or already ended one).
+   */
+  revokeByRefreshHash(refreshHash: string, now: Date): Promise<boolean>;
   /** The user's live sessions, newest first. */
   listLive(userId: string, now: Date): Promise<Session[]>;
   /** Ends one of the user's sessions; false when the user has no such live session. */

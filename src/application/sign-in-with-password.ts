@@ -1,15 +1,18 @@
 import type { Credentials } from './credentials.ts';
-import type { TokenIssuer } from './ports.ts';
+import type { Sessions, SignedIn } from './sessions.ts';
 
 /** Password sign-in (endpoint 4): the password chosen in the bind form, without Weibo. */
 export class SignInWithPassword {
   constructor(
     private readonly credentials: Credentials,
-    private readonly tokens: TokenIssuer,
+    private readonly sessions: Sessions,
   ) {}
 
-  async execute(input: { username?: unknown; password?: unknown }) {
+  async execute(
+    input: { username?: unknown; password?: unknown },
+    userAgent?: string,
+  ): Promise<SignedIn> {
     const user = await this.credentials.verify(input);
-    return { username: user.username, token: await this.tokens.issueLoginToken(user) };
+    return this.sessions.start(user, userAgent);
   }
 }

@@ -11,7 +11,8 @@ export type DomainErrorCode =
   | 'NOT_SIGNED_IN'
   | 'WRONG_CREDENTIALS'
   | 'ACCOUNT_ALREADY_BOUND'
-  | 'NO_WEIBO_ACCOUNT';
+  | 'NO_WEIBO_ACCOUNT'
+  | 'SESSION_EXPIRED';
 
 /** A rule of the domain was broken; `code` is stable and mapped to HTTP by the adapter. */
 export abstract class DomainError extends Error {
@@ -70,4 +71,19 @@ export class AccountAlreadyBound extends DomainError {
 
 export class NoWeiboAccount extends DomainError {
   readonly code = 'NO_WEIBO_ACCOUNT';
+}
+
+/** The refresh token is unknown, expired, revoked or used up. */
+export class SessionExpired extends DomainError {
+  readonly code = 'SESSION_EXPIRED';
+}
+
+/** A used refresh token came back (a sign of theft): its whole session was revoked. */
+export class RefreshTokenReused extends SessionExpired {
+  constructor(
+    readonly userId: string,
+    readonly sessionId: string,
+  ) {
+    super('refresh token reused: session revoked');
+  }
 }

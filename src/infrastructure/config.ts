@@ -24,6 +24,7 @@ export interface Config {
   };
   /** The service's external URL (no trailing slash); unset = the URL it serves. */
   publicUrl?: string;
+  refreshTokenTtlSeconds: number;
   stateTtlSeconds: number;
   bindTokenTtlSeconds: number;
   cookieSecure: boolean;
@@ -81,6 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       ttlSeconds: read.integer('JWT_TTL_SECONDS', 3600, 60, 86_400 * 30),
     },
     publicUrl: read.baseUrl('PUBLIC_URL'),
+    refreshTokenTtlSeconds: read.integer('REFRESH_TOKEN_TTL_SECONDS', 2_592_000, 1, 31_536_000),
     stateTtlSeconds: read.integer('STATE_TTL_SECONDS', 600, 1, 86_400),
     bindTokenTtlSeconds: read.integer('BIND_TOKEN_TTL_SECONDS', 900, 1, 86_400),
     cookieSecure: read.boolean('COOKIE_SECURE', production),

@@ -5,17 +5,18 @@ import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { createApp } from '../adapters/http/app.ts';
-import { demoRoutes } from '../adapters/http/demo-routes.ts';
 import { InMemoryRateLimiter } from '../adapters/memory/in-memory-rate-limiter.ts';
 import { InMemoryStateStore } from '../adapters/memory/in-memory-state-store.ts';
 import { MeteredOAuthProvider } from '../adapters/metrics/metered-oauth-provider.ts';
 import { MeteredOutboxStore } from '../adapters/metrics/metered-outbox-store.ts';
+import { MeteredSessionRepository } from '../adapters/metrics/metered-session-repository.ts';
 import { MeteredStateStore } from '../adapters/metrics/metered-state-store.ts';
 import { ServiceMetrics } from '../adapters/metrics/service-metrics.ts';
 import { BullMqEventPublisher } from '../adapters/outbox/bullmq-event-publisher.ts';
 import { LoggingEventPublisher } from '../adapters/outbox/logging-event-publisher.ts';
 import { OutboxRelay } from '../adapters/outbox/outbox-relay.ts';
 import { KyselyOutboxStore } from '../adapters/persistence/kysely-outbox-store.ts';
+import { KyselySessionRepository } from '../adapters/persistence/kysely-session-repository.ts';
 import { KyselyUnitOfWork } from '../adapters/persistence/kysely-unit-of-work.ts';
 import { KyselyUserRepository } from '../adapters/persistence/kysely-user-repository.ts';
 import { KyselyWeiboAccountRepository } from '../adapters/persistence/kysely-weibo-account-repository.ts';
@@ -42,10 +43,14 @@ import type {
   StateStore,
   TokenCipher,
 } from '../application/ports.ts';
+import type { SessionRepository } from '../application/session-ports.ts';
+import { Sessions } from '../application/sessions.ts';
 import { SignInWithPassword } from '../application/sign-in-with-password.ts';
 import { StartWeiboLogin } from '../application/start-weibo-login.ts';
 import { UnbindWeibo } from '../application/unbind-weibo.ts';
 import type { Config, WeiboConfig } from './config.ts';
+import { readinessChecks } from './readiness.ts';
+import { developmentApps } from './sandbox.ts';
 import { bindClass, bindFactory, resolve, Token } from './typed-token.ts';
 import { bindUseCases } from './use-cases.ts';
 
@@ -84,6 +89,7 @@ const RATE_LIMITER = new Token<RateLimiter>('RateLimiter');
 export const EVENT_PUBLISHER = new Token<EventPublisher>('EventPublisher');
 const OAUTH_PROVIDER = new Token<OAuthProvider>('OAuthProvider');
 export const METRICS = new Token<ServiceMetrics>('ServiceMetrics');
+const SESSIONS = new Token<SessionRepository>('SessionRepository');
 export const APP = new Token<Hono>('App');
 
 /** The one composition root: tsc checks every argument against what its token provides. */
@@ -125,6 +131,12 @@ export function buildContainer(resources: Resources): Container {
   bindClass(container, KyselyWeiboAccountRepository, [DATABASE, TOKEN_CIPHER]);
   bindClass(container, KyselyUnitOfWork, [DATABASE, TOKEN_CIPHER]);
   bindClass(container, KyselyOutboxStore, [DATABASE]);
+  bindFactory(
+    container,
+    SESSIONS,
+    [DATABASE, METRICS],
+    (db, metrics) => new MeteredSessionRepository(new KyselySessionRepository(db), metrics),
+  );
   bindFactory(container, Argon2PasswordHasher, [], () => new Argon2PasswordHasher());
   bindFactory(
     container,
@@ -139,7 +151,14 @@ export function buildContainer(resources: Resources): Container {
     return new JoseTokenIssuer(key, { issuer, audience, ...ttls }, clock, resources.previousKeys);
   });
 
-  bindUseCases(container, config, { OAUTH_PROVIDER, STATE_STORE, RATE_LIMITER, CLOCK, IDS });
+  bindUseCases(container, config, {
+    OAUTH_PROVIDER,
+    STATE_STORE,
+    RATE_LIMITER,
+    SESSIONS,
+    CLOCK,
+    IDS,
+  });
 
   // The app takes every use case: each is resolved by its class, so tsc checks the fields.
   const get = <T>(id: Token<T> | AbstractNewable<T>) => resolve(container, id);
@@ -157,33 +176,20 @@ export function buildContainer(resources: Resources): Container {
       linkWeiboAccount: get(LinkWeiboAccount),
       unbindWeibo: get(UnbindWeibo),
       deleteAccount: get(DeleteAccount),
+      sessions: get(Sessions),
       cookieSecure: config.cookieSecure,
       stateTtlSeconds: config.stateTtlSeconds,
       corsOrigins: config.corsOrigins,
       jwks: () => get(JoseTokenIssuer).jwks(),
       openIdProvider: publicUrl ? { issuer: config.jwt.issuer, publicUrl } : undefined,
-      readiness: readinessChecks(resources),
+      readiness: readinessChecks(resources.db, resources.redis),
       rateLimit: {
         limiter: get(RATE_LIMITER),
         perMinute: config.rateLimitPerMinute,
         trustProxy: config.trustProxy,
       },
-      mounts: developmentApps(resources),
+      mounts: developmentApps(config.production, resources.sandbox),
     }),
   );
   return container;
-}
-
-function readinessChecks({ db, redis }: Resources) {
-  const postgres = {
-    name: 'postgres',
-    check: () => db.selectNoFrom((eb) => eb.lit(1).as('one')).execute(),
-  };
-  return redis ? [postgres, { name: 'redis', check: () => redis.ping() }] : [postgres];
-}
-
-/** The demo front-end outside production, and the sandbox Weibo when it is on. */
-function developmentApps({ config, sandbox }: Resources) {
-  const mounts = config.production ? [] : [{ path: '/', app: demoRoutes() }];
-  return sandbox ? [...mounts, { path: '/sandbox/weibo', app: sandbox }] : mounts;
 }

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import type { Hono } from 'hono';
 import type { Logger } from 'pino';
+import { demoRoutes } from '../adapters/http/demo-routes.ts';
 import { createWeiboSandbox } from '../adapters/weibo/sandbox/weibo-sandbox.ts';
 import type { WeiboConfig } from './config.ts';
 
@@ -21,4 +23,10 @@ export function sandboxWeibo(url: string, logger: Logger) {
       'Set WEIBO_CLIENT_ID, WEIBO_CLIENT_SECRET and WEIBO_REDIRECT_URI to use the real Weibo.',
   );
   return { weibo, app: createWeiboSandbox(weibo, weibo.apiBaseUrl).app };
+}
+
+/** The demo front-end outside production, and the sandbox Weibo when it is on. */
+export function developmentApps(production: boolean, sandbox: Hono | undefined) {
+  const mounts = production ? [] : [{ path: '/', app: demoRoutes() }];
+  return sandbox ? [...mounts, { path: SANDBOX_PATH, app: sandbox }] : mounts;
 }

@@ -19,6 +19,8 @@ import type {
   RateLimiter,
   StateStore,
 } from '../application/ports.ts';
+import type { SessionRepository } from '../application/session-ports.ts';
+import { Sessions } from '../application/sessions.ts';
 import { SignInWithPassword } from '../application/sign-in-with-password.ts';
 import { StartWeiboLogin } from '../application/start-weibo-login.ts';
 import { UnbindWeibo } from '../application/unbind-weibo.ts';
@@ -30,13 +32,14 @@ interface PortTokens {
   OAUTH_PROVIDER: Token<OAuthProvider>;
   STATE_STORE: Token<StateStore>;
   RATE_LIMITER: Token<RateLimiter>;
+  SESSIONS: Token<SessionRepository>;
   CLOCK: Token<Clock>;
   IDS: Token<IdGenerator>;
 }
 
 /** Every use case, each bound under its class, built from the adapters `container.ts` binds. */
 export function bindUseCases(container: Container, config: Config, ports: PortTokens): void {
-  const { OAUTH_PROVIDER, STATE_STORE, RATE_LIMITER, CLOCK, IDS } = ports;
+  const { OAUTH_PROVIDER, STATE_STORE, RATE_LIMITER, SESSIONS, CLOCK, IDS } = ports;
   const users = KyselyUserRepository;
   const weiboAccounts = KyselyWeiboAccountRepository;
   const tokens = JoseTokenIssuer;
@@ -44,22 +47,38 @@ export function bindUseCases(container: Container, config: Config, ports: PortTo
   bindFactory(container, StartWeiboLogin, [OAUTH_PROVIDER, STATE_STORE], (oauth, states) => {
     return new StartWeiboLogin(oauth, states, config.stateTtlSeconds);
   });
+  bindFactory(
+    container,
+    Sessions,
+    [tokens, SESSIONS, CLOCK, IDS],
+    (issuer, sessions, clock, ids) =>
+      new Sessions(issuer, sessions, clock, ids, {
+        loginTtlSeconds: config.jwt.ttlSeconds,
+        refreshTtlSeconds: config.refreshTokenTtlSeconds,
+      }),
+  );
   bindClass(container, CompleteWeiboLogin, [
     OAUTH_PROVIDER,
     STATE_STORE,
     weiboAccounts,
     users,
     tokens,
+    Sessions,
   ]);
   bindFactory(
     container,
     BindAccount,
-    [tokens, Argon2PasswordHasher, KyselyUnitOfWork, CLOCK, IDS, RATE_LIMITER],
-    (issuer, passwords, unitOfWork, clock, ids, limiter) =>
-      new BindAccount(issuer, passwords, unitOfWork, clock, ids, {
-        limiter,
-        perUidPerHour: config.bindRateLimitPerHour,
-      }),
+    [tokens, Argon2PasswordHasher, KyselyUnitOfWork, CLOCK, IDS, RATE_LIMITER, Sessions],
+    (issuer, passwords, unitOfWork, clock, ids, limiter, sessions) =>
+      new BindAccount(
+        issuer,
+        passwords,
+        unitOfWork,
+        clock,
+        ids,
+        { limiter, perUidPerHour: config.bindRateLimitPerHour },
+        sessions,
+      ),
   );
   bindFactory(
     container,
@@ -71,11 +90,18 @@ export function bindUseCases(container: Container, config: Config, ports: PortTo
         failuresPerHour: config.loginRateLimitPerHour,
       }),
   );
-  bindClass(container, Authenticate, [tokens, users]);
-  bindClass(container, SignInWithPassword, [Credentials, tokens]);
+  bindClass(container, Authenticate, [tokens, SESSIONS, CLOCK]);
+  bindClass(container, SignInWithPassword, [Credentials, Sessions]);
   bindClass(container, GetMyAccount, [weiboAccounts]);
   bindClass(container, ListWeiboFriends, [weiboAccounts, OAUTH_PROVIDER, CLOCK]);
-  bindClass(container, LinkWeiboAccount, [tokens, Credentials, KyselyUnitOfWork, CLOCK, IDS]);
+  bindClass(container, LinkWeiboAccount, [
+    tokens,
+    Credentials,
+    KyselyUnitOfWork,
+    CLOCK,
+    IDS,
+    Sessions,
+  ]);
   bindClass(container, UnbindWeibo, [KyselyUnitOfWork, OAUTH_PROVIDER, CLOCK, IDS]);
   bindClass(container, DeleteAccount, [Credentials, KyselyUnitOfWork, OAUTH_PROVIDER, CLOCK, IDS]);
 }

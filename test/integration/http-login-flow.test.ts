@@ -15,6 +15,10 @@ afterAll(() => sut.stop());
 beforeEach(() => sut.weibo.reset());
 
 const AUTHORIZATION = '/v1/users/weibo/authorization';
+/** 256 random bits as base64url. */
+const REFRESH_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+/** JWT_TTL_SECONDS by default. */
+const LOGIN_TTL = 3600;
 const exchanges = () => sut.weibo.calls.filter((call) => call.path === '/oauth2/access_token');
 
 describe('GET /v1/users/weibo/authorization', () => {
@@ -82,15 +86,24 @@ describe('GET /v1/users/weibo/users (the callback)', () => {
       phone: '138 0013 8000',
       email: 'xm@example.com',
     });
-    expect(bound.body).toEqual({ code: 200, username: 'xiaoming', token: expect.any(String) });
+    expect(bound.body).toEqual({
+      code: 200,
+      username: 'xiaoming',
+      token: expect.any(String),
+      refresh_token: expect.stringMatching(REFRESH_TOKEN),
+      expires_in: LOGIN_TTL,
+    });
 
     const again = await browser.callback(sut.weibo.issueCode({ uid }), await browser.startLogin());
     expect(again.body).toEqual({
       code: 200,
       username: 'xiaoming',
       token: expect.any(String),
+      refresh_token: expect.stringMatching(REFRESH_TOKEN),
+      expires_in: LOGIN_TTL,
       return_to: '/',
     });
+    expect(again.body.refresh_token).not.toBe(bound.body.refresh_token);
 
     const jwks = createRemoteJWKSet(new URL(`${sut.service.url}/.well-known/jwks.json`));
     const { payload, protectedHeader } = await jwtVerify(again.body.token, jwks, {
@@ -101,8 +114,9 @@ describe('GET /v1/users/weibo/users (the callback)', () => {
     expect(payload).toMatchObject({
       username: 'xiaoming',
       sub: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      sid: expect.stringMatching(/^[0-9a-f-]{36}$/),
     });
-    expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(3600);
+    expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(LOGIN_TTL);
   });
 
   it('answers without a profile when Weibo users/show fails', async () => {

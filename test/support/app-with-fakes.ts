@@ -11,6 +11,8 @@ import { GetMyAccount } from '../../src/application/get-my-account.ts';
 import { LinkWeiboAccount } from '../../src/application/link-weibo-account.ts';
 import { ListWeiboFriends } from '../../src/application/list-weibo-friends.ts';
 import type { StateStore, UnitOfWork } from '../../src/application/ports.ts';
+import type { SessionRepository } from '../../src/application/session-ports.ts';
+import { Sessions } from '../../src/application/sessions.ts';
 import { SignInWithPassword } from '../../src/application/sign-in-with-password.ts';
 import { StartWeiboLogin } from '../../src/application/start-weibo-login.ts';
 import { UnbindWeibo } from '../../src/application/unbind-weibo.ts';
@@ -22,6 +24,7 @@ import {
   InMemoryStore,
   SequentialIds,
 } from './fakes.ts';
+import { InMemorySessionRepository } from './in-memory-session-repository.ts';
 import { silentLogger } from './silent-logger.ts';
 
 export interface FakeAppOptions {
@@ -29,6 +32,7 @@ export interface FakeAppOptions {
   unitOfWork?: UnitOfWork;
   oauth?: FakeOAuthProvider;
   store?: InMemoryStore;
+  sessions?: SessionRepository;
   perMinute?: number;
   trustProxy?: boolean;
   corsOrigins?: string[];
@@ -49,24 +53,35 @@ export function appWithFakes(options: FakeAppOptions = {}) {
   const users = store.userRepository;
   const weiboAccounts = store.weiboAccountRepository;
   const credentials = new Credentials(users, passwords, { limiter, failuresPerHour: 0 });
+  const sessionStore = options.sessions ?? new InMemorySessionRepository(store);
+  const sessions = new Sessions(tokens, sessionStore, clock, ids, {
+    loginTtlSeconds: 3600,
+    refreshTtlSeconds: 86_400,
+  });
   return createApp({
     logger: silentLogger,
     serviceMetrics: new ServiceMetrics({
       backlog: async () => ({ unpublished: 0, oldestAgeSeconds: 0 }),
     }),
     startLogin: new StartWeiboLogin(oauth, states, 600),
-    completeLogin: new CompleteWeiboLogin(oauth, states, weiboAccounts, users, tokens),
-    bindAccount: new BindAccount(tokens, passwords, unitOfWork, clock, ids, {
-      limiter,
-      perUidPerHour: 0,
-    }),
-    authenticate: new Authenticate(tokens, users),
-    signInWithPassword: new SignInWithPassword(credentials, tokens),
+    completeLogin: new CompleteWeiboLogin(oauth, states, weiboAccounts, users, tokens, sessions),
+    bindAccount: new BindAccount(
+      tokens,
+      passwords,
+      unitOfWork,
+      clock,
+      ids,
+      { limiter, perUidPerHour: 0 },
+      sessions,
+    ),
+    authenticate: new Authenticate(tokens, sessionStore, clock),
+    signInWithPassword: new SignInWithPassword(credentials, sessions),
     getMyAccount: new GetMyAccount(weiboAccounts),
     listWeiboFriends: new ListWeiboFriends(weiboAccounts, oauth, clock),
-    linkWeiboAccount: new LinkWeiboAccount(tokens, credentials, unitOfWork, clock, ids),
+    linkWeiboAccount: new LinkWeiboAccount(tokens, credentials, unitOfWork, clock, ids, sessions),
     unbindWeibo: new UnbindWeibo(unitOfWork, oauth, clock, ids),
     deleteAccount: new DeleteAccount(credentials, unitOfWork, oauth, clock, ids),
+    sessions,
     cookieSecure: true,
     stateTtlSeconds: 600,
     corsOrigins: options.corsOrigins ?? [],

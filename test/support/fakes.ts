@@ -89,8 +89,8 @@ export class FakeOAuthProvider implements OAuthProvider {
 
 /** Tokens that show what they carry, so tests can read them. */
 export class FakeTokenIssuer implements TokenIssuer {
-  async issueLoginToken(user: { id: string; username: string }): Promise<string> {
-    return `login:${user.id}:${user.username}`;
+  async issueLoginToken(user: LoginTokenSubject): Promise<string> {
+    return `login:${user.id}:${user.username}:${user.sessionId}`;
   }
   async issueBindToken(weiboUid: string): Promise<string> {
     return `bind:${weiboUid}`;
@@ -102,9 +102,11 @@ export class FakeTokenIssuer implements TokenIssuer {
   }
   /** Accepts the tokens `issueLoginToken` gives, and nothing else. */
   async verifyLoginToken(token: string): Promise<LoginTokenSubject> {
-    const [kind, id, username, ...rest] = token.split(':');
-    if (kind !== 'login' || !id || !username || rest.length > 0) throw new NotSignedIn();
-    return { id, username };
+    const [kind, id, username, sessionId, ...rest] = token.split(':');
+    if (kind !== 'login' || !id || !username || !sessionId || rest.length > 0) {
+      throw new NotSignedIn();
+    }
+    return { id, username, sessionId };
   }
 }
 

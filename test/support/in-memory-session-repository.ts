@@ -66,11 +66,13 @@ export class InMemorySessionRepository implements SessionRepository {
     return { outcome: 'reused', session: toSession(reused) };
   }
 
-  async revokeByRefreshHash(refreshHash: string, now: Date): Promise<void> {
+  async revokeByRefreshHash(refreshHash: string, now: Date): Promise<boolean> {
     const session = this.rows().find(
       (row) => row.refreshHash === refreshHash || row.usedHashes.includes(refreshHash),
     );
-    if (session) session.revokedAt ??= new Date(now);
+    if (!session || session.revokedAt) return false;
+    session.revokedAt = new Date(now);
+    return true;
   }
 
   async listLive(userId: string, now: Date): Promise<Session[]> {

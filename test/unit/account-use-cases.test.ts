@@ -6,11 +6,19 @@ import {
 } from '../../src/application/errors.ts';
 import { GetMyAccount } from '../../src/application/get-my-account.ts';
 import { ListWeiboFriends } from '../../src/application/list-weibo-friends.ts';
+import { Sessions } from '../../src/application/sessions.ts';
 import { NotSignedIn, NoWeiboAccount } from '../../src/domain/errors.ts';
 import type { UserProfile } from '../../src/domain/user-profile.ts';
 import type { WeiboFriendsPage } from '../../src/domain/weibo-account.ts';
 import { aUserProfile } from '../support/builders.ts';
-import { FakeClock, FakeOAuthProvider, FakeTokenIssuer, InMemoryStore } from '../support/fakes.ts';
+import {
+  FakeClock,
+  FakeOAuthProvider,
+  FakeTokenIssuer,
+  InMemoryStore,
+  SequentialIds,
+} from '../support/fakes.ts';
+import { InMemorySessionRepository } from '../support/in-memory-session-repository.ts';
 
 const UID = '1404376560';
 
@@ -29,37 +37,78 @@ async function bindWeibo(expiresAt: Date | null = null, accessToken = 'weibo-tok
 }
 
 describe('Authenticate', () => {
+  let sessions: InMemorySessionRepository;
   let authenticate: Authenticate;
-  beforeEach(() => {
-    authenticate = new Authenticate(new FakeTokenIssuer(), store.userRepository);
+  let token: string;
+  let sessionId: string;
+
+  beforeEach(async () => {
+    const clock = new FakeClock();
+    const tokens = new FakeTokenIssuer();
+    sessions = new InMemorySessionRepository(store);
+    authenticate = new Authenticate(tokens, sessions, clock);
+    const lifetimes = { loginTtlSeconds: 3600, refreshTtlSeconds: 86_400 };
+    const signIn = new Sessions(tokens, sessions, clock, new SequentialIds(), lifetimes);
+    token = (await signIn.start(alice)).token;
+    sessionId = sessions.all()[0]?.id ?? '';
   });
 
-  it('returns the user of a valid login token', async () => {
-    await expect(authenticate.execute('login:user-1:alice')).resolves.toEqual(alice);
+  it('returns the user and the session of a valid login token', async () => {
+    expect(token).toBe(`login:user-1:alice:${sessionId}`);
+    await expect(authenticate.execute(token)).resolves.toEqual({ user: alice, sessionId });
   });
 
   it.each([
     ['no token', undefined],
     ['an empty token', ''],
-  ])('refuses %s with NotSignedIn', async (_case, token) => {
-    await expect(authenticate.execute(token)).rejects.toThrow(NotSignedIn);
+  ])('refuses %s with NotSignedIn', async (_case, missing) => {
+    await expect(authenticate.execute(missing)).rejects.toThrow(NotSignedIn);
   });
 
   it.each([
-    ['garbage', 'garbage'],
-    ['a bind token', `bind:${UID}`],
-    ['a tampered login token', 'login:user-1:alice:admin'],
-  ])('refuses %s with NotSignedIn', async (_case, token) => {
-    await expect(authenticate.execute(token)).rejects.toThrow(NotSignedIn);
+    ['garbage', () => 'garbage'],
+    ['a bind token', () => `bind:${UID}`],
+    ['a login token without a session', () => 'login:user-1:alice'],
+    ['a tampered login token', () => `${token}:admin`],
+  ])('refuses %s with NotSignedIn', async (_case, tokenOf) => {
+    await expect(authenticate.execute(tokenOf())).rejects.toThrow(NotSignedIn);
   });
 
   it('refuses a valid token whose user no longer exists with NotSignedIn', async () => {
     await store.userRepository.delete(alice.id);
-    await expect(authenticate.execute('login:user-1:alice')).rejects.toThrow(NotSignedIn);
+    await expect(authenticate.execute(token)).rejects.toThrow(NotSignedIn);
   });
 
   it('refuses a valid token of a user that never existed with NotSignedIn', async () => {
-    await expect(authenticate.execute('login:user-2:mallory')).rejects.toThrow(NotSignedIn);
+    await expect(authenticate.execute(`login:user-2:mallory:${sessionId}`)).rejects.toThrow(
+      NotSignedIn,
+    );
+  });
+
+  it('refuses a valid token of a session that was never started with NotSignedIn', async () => {
+    await expect(authenticate.execute('login:user-1:alice:no-such-session')).rejects.toThrow(
+      NotSignedIn,
+    );
+  });
+
+  it('refuses a token naming another user’s session with NotSignedIn', async () => {
+    const bob = aUserProfile({ id: 'user-2', username: 'bob' });
+    await store.userRepository.add(bob);
+    await sessions.start({
+      id: 'bobs-session',
+      userId: bob.id,
+      createdAt: new Date('2026-11-24T08:00:00Z'),
+      lastUsedAt: new Date('2026-11-24T08:00:00Z'),
+      expiresAt: new Date('2026-11-25T08:00:00Z'),
+      userAgent: null,
+      refreshHash: 'bobs-hash',
+    });
+    await expect(authenticate.execute('login:user-2:bob:bobs-session')).resolves.toMatchObject({
+      user: bob,
+    });
+    await expect(authenticate.execute('login:user-1:alice:bobs-session')).rejects.toThrow(
+      NotSignedIn,
+    );
   });
 });
 

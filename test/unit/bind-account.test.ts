@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { InMemoryRateLimiter } from '../../src/adapters/memory/in-memory-rate-limiter.ts';
 import { BindAccount, type BindAccountInput } from '../../src/application/bind-account.ts';
 import { RateLimited } from '../../src/application/errors.ts';
+import { Sessions } from '../../src/application/sessions.ts';
 import {
   BindTokenInvalid,
   InvalidEmail,
@@ -19,12 +20,15 @@ import {
   InMemoryStore,
   SequentialIds,
 } from '../support/fakes.ts';
+import { InMemorySessionRepository } from '../support/in-memory-session-repository.ts';
 
 const UID = '1404376560';
+const BROWSER = 'Mozilla/5.0 (iPhone) Weibo';
 
 describe('BindAccount', () => {
   let store: InMemoryStore;
   let clock: FakeClock;
+  let sessions: InMemorySessionRepository;
   let bindAccount: BindAccount;
   const form = (overrides: BindAccountInput = {}): BindAccountInput => ({
     bind_token: `bind:${UID}`,
@@ -38,13 +42,20 @@ describe('BindAccount', () => {
   beforeEach(async () => {
     store = new InMemoryStore();
     clock = new FakeClock();
+    sessions = new InMemorySessionRepository(store);
+    const tokens = new FakeTokenIssuer();
+    const ids = new SequentialIds();
     bindAccount = new BindAccount(
-      new FakeTokenIssuer(),
+      tokens,
       new FakePasswordHasher(),
       store,
       clock,
-      new SequentialIds(),
+      ids,
       { limiter: new InMemoryRateLimiter(clock), perUidPerHour: 3 },
+      new Sessions(tokens, sessions, clock, ids, {
+        loginTtlSeconds: 3600,
+        refreshTtlSeconds: 86_400,
+      }),
     );
     await store.weiboAccountRepository.saveGrant({ uid: UID, accessToken: 't', expiresAt: null });
   });
@@ -53,12 +64,12 @@ describe('BindAccount', () => {
     expect(store.users.size).toBe(0);
     expect(store.weiboAccounts.get(UID)?.userId).toBeNull();
     expect(store.events).toEqual([]);
+    expect(sessions.all()).toEqual([]);
   }
 
   it('creates the user, binds the uid and records one UserBoundToWeibo event', async () => {
-    const result = await bindAccount.execute(form());
+    await bindAccount.execute(form());
     const [user] = [...store.users.values()];
-    expect(result).toEqual({ username: 'alice', token: `login:${user?.id}:alice` });
     expect(user).toMatchObject({
       username: 'alice',
       passwordHash: 'hashed(correct horse)',
@@ -77,6 +88,25 @@ describe('BindAccount', () => {
       },
     ]);
     expect(store.events[0]?.id).not.toBe(user?.id);
+  });
+
+  it('signs the new user in: a session started with the user agent, its tokens answered', async () => {
+    const result = await bindAccount.execute(form(), BROWSER);
+    const [user] = [...store.users.values()];
+    expect(sessions.all()).toHaveLength(1);
+    const [session] = sessions.all();
+    expect(session).toMatchObject({
+      userId: user?.id,
+      createdAt: clock.now(),
+      userAgent: BROWSER,
+      revokedAt: null,
+    });
+    expect(result).toEqual({
+      username: 'alice',
+      token: `login:${user?.id}:alice:${session?.id}`,
+      refreshToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      expiresIn: 3600,
+    });
   });
 
   it('accepts the uid the old front-end sends when it matches the token, even as a number', async () => {
@@ -117,6 +147,7 @@ describe('BindAccount', () => {
       BindTokenInvalid,
     );
     expect(store.users.size).toBe(0);
+    expect(sessions.all()).toEqual([]);
   });
 
   it('refuses a username taken in another letter case and leaves no trace', async () => {
@@ -125,6 +156,7 @@ describe('BindAccount', () => {
     expect(store.users.size).toBe(1);
     expect(store.weiboAccounts.get(UID)?.userId).toBeNull();
     expect(store.events).toEqual([]);
+    expect(sessions.all()).toEqual([]);
   });
 
   it('refuses a second bind of the same uid and rolls back its user', async () => {
@@ -132,6 +164,7 @@ describe('BindAccount', () => {
     await expect(bindAccount.execute(form({ username: 'bob' }))).rejects.toThrow(WeiboAlreadyBound);
     expect([...store.users.values()].map((u) => u.username)).toEqual(['alice']);
     expect(store.events).toHaveLength(1);
+    expect(sessions.all()).toHaveLength(1);
   });
 
   it('refuses more bind attempts per uid than the hourly limit, until the hour has passed', async () => {

@@ -2,11 +2,19 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { InMemoryRateLimiter } from '../../src/adapters/memory/in-memory-rate-limiter.ts';
 import { Credentials } from '../../src/application/credentials.ts';
 import { RateLimited } from '../../src/application/errors.ts';
+import { Sessions } from '../../src/application/sessions.ts';
 import { SignInWithPassword } from '../../src/application/sign-in-with-password.ts';
 import { InvalidPassword, InvalidUsername, WrongCredentials } from '../../src/domain/errors.ts';
 import type { UserProfile } from '../../src/domain/user-profile.ts';
 import { aUserProfile } from '../support/builders.ts';
-import { FakeClock, FakePasswordHasher, FakeTokenIssuer, InMemoryStore } from '../support/fakes.ts';
+import {
+  FakeClock,
+  FakePasswordHasher,
+  FakeTokenIssuer,
+  InMemoryStore,
+  SequentialIds,
+} from '../support/fakes.ts';
+import { InMemorySessionRepository } from '../support/in-memory-session-repository.ts';
 
 const PASSWORD = 'correct horse';
 const LIMIT = 3;
@@ -233,12 +241,16 @@ describe('Credentials', () => {
 });
 
 describe('SignInWithPassword', () => {
+  const BROWSER = 'curl/8.5.0';
+  let clock: FakeClock;
   let store: InMemoryStore;
+  let sessions: InMemorySessionRepository;
   let signIn: SignInWithPassword;
 
   beforeEach(async () => {
-    const clock = new FakeClock();
+    clock = new FakeClock();
     store = new InMemoryStore();
+    sessions = new InMemorySessionRepository(store);
     await store.userRepository.add(
       aUserProfile({ id: 'user-1', username: 'Alice', passwordHash: `hashed(${PASSWORD})` }),
     );
@@ -246,19 +258,45 @@ describe('SignInWithPassword', () => {
       limiter: new InMemoryRateLimiter(clock),
       failuresPerHour: LIMIT,
     });
-    signIn = new SignInWithPassword(credentials, new FakeTokenIssuer());
+    const tokens = new FakeTokenIssuer();
+    signIn = new SignInWithPassword(
+      credentials,
+      new Sessions(tokens, sessions, clock, new SequentialIds(), {
+        loginTtlSeconds: 3600,
+        refreshTtlSeconds: 86_400,
+      }),
+    );
   });
 
   it('answers the stored username and a login token for it, whatever the case typed', async () => {
-    await expect(signIn.execute({ username: 'ALICE', password: PASSWORD })).resolves.toEqual({
+    await expect(signIn.execute({ username: 'ALICE', password: PASSWORD })).resolves.toMatchObject({
       username: 'Alice',
-      token: 'login:user-1:Alice',
+      token: expect.stringMatching(/^login:user-1:Alice:/),
     });
   });
 
-  it('issues no token for a wrong password', async () => {
+  it('starts a session with the user agent and answers its refresh token and lifetime', async () => {
+    const result = await signIn.execute({ username: 'Alice', password: PASSWORD }, BROWSER);
+    expect(sessions.all()).toHaveLength(1);
+    const [session] = sessions.all();
+    expect(session).toMatchObject({
+      userId: 'user-1',
+      createdAt: clock.now(),
+      userAgent: BROWSER,
+      revokedAt: null,
+    });
+    expect(result).toEqual({
+      username: 'Alice',
+      token: `login:user-1:Alice:${session?.id}`,
+      refreshToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      expiresIn: 3600,
+    });
+  });
+
+  it('issues no token and starts no session for a wrong password', async () => {
     await expect(signIn.execute({ username: 'Alice', password: 'nope' })).rejects.toThrow(
       WrongCredentials,
     );
+    expect(sessions.all()).toEqual([]);
   });
 });

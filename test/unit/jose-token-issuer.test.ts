@@ -21,7 +21,11 @@ const OPTIONS: TokenIssuerOptions = {
   loginTtlSeconds: 3600,
   bindTtlSeconds: 900,
 };
-const USER = { id: '7f1c1d52-2f4b-4a8e-9d43-0a6a3c5b2e10', username: 'alice_01' };
+const USER = {
+  id: '7f1c1d52-2f4b-4a8e-9d43-0a6a3c5b2e10',
+  username: 'alice_01',
+  sessionId: 'c0a8e1f2-5b3d-4e6f-8a9b-0c1d2e3f4a5b',
+};
 const UID = '1234567890';
 const START = new Date('2030-01-01T00:00:00Z');
 const START_SECONDS = START.getTime() / 1000;
@@ -67,6 +71,18 @@ function signLikeABindToken({ typ, sub }: { typ: string; sub: string }): Promise
     .sign(key.privateKey);
 }
 
+/** Signs with the real key a login token carrying these claims besides the registered ones. */
+function signLikeALoginToken(claims: Record<string, unknown>): Promise<string> {
+  return new SignJWT({ username: USER.username, ...claims })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
+    .setIssuer(OPTIONS.issuer)
+    .setAudience(OPTIONS.audience)
+    .setSubject(USER.id)
+    .setIssuedAt(START_SECONDS)
+    .setExpirationTime(START_SECONDS + 60)
+    .sign(key.privateKey);
+}
+
 describe('JoseTokenIssuer login tokens', () => {
   it('issues a login token verifiable with the published JWKS and carrying every claim', async () => {
     const issuer = new JoseTokenIssuer(key, OPTIONS, fakeClock());
@@ -85,6 +101,7 @@ describe('JoseTokenIssuer login tokens', () => {
       aud: 'shop',
       sub: USER.id,
       username: 'alice_01',
+      sid: USER.sessionId,
       iat: START_SECONDS,
       exp: START_SECONDS + 3600,
     });
@@ -195,7 +212,7 @@ describe('JoseTokenIssuer bind tokens', () => {
 
   it('refuses a login token presented as a bind token', async () => {
     const issuer = new JoseTokenIssuer(key, OPTIONS, fakeClock());
-    const loginToken = await issuer.issueLoginToken({ id: UID, username: 'alice_01' });
+    const loginToken = await issuer.issueLoginToken({ ...USER, id: UID });
 
     await expect(issuer.verifyBindToken(loginToken)).rejects.toThrow(BindTokenInvalid);
   });
@@ -274,6 +291,40 @@ describe('JoseTokenIssuer verifying login tokens', () => {
     clock.advance(OPTIONS.loginTtlSeconds);
     await expect(issuer.verifyLoginToken(valid)).rejects.toThrow(NotSignedIn);
   });
+
+  it('puts the session id in the `sid` claim and returns it from the token', async () => {
+    const issuer = new JoseTokenIssuer(key, OPTIONS, fakeClock());
+    const other = { ...USER, sessionId: 'another-session' };
+    const token = await issuer.issueLoginToken(other);
+
+    const { payload } = await jwtVerify(token, key.publicJwk, { currentDate: START });
+
+    expect(payload.sid).toBe('another-session');
+    await expect(issuer.verifyLoginToken(token)).resolves.toEqual(other);
+  });
+
+  it('refuses a login token whose session was changed after signing', async () => {
+    const issuer = new JoseTokenIssuer(key, OPTIONS, fakeClock());
+    const tampered = withClaim(await issuer.issueLoginToken(USER), 'sid', 'another-session');
+
+    await expect(issuer.verifyLoginToken(tampered)).rejects.toThrow(NotSignedIn);
+  });
+
+  it('refuses a well-signed login token without a `sid` claim with NotSignedIn', async () => {
+    const issuer = new JoseTokenIssuer(key, OPTIONS, fakeClock());
+    const withSid = await signLikeALoginToken({ sid: USER.sessionId });
+    const withoutSid = await signLikeALoginToken({});
+
+    await expect(issuer.verifyLoginToken(withSid)).resolves.toEqual(USER);
+    await expect(issuer.verifyLoginToken(withoutSid)).rejects.toThrow(NotSignedIn);
+  });
+
+  it('refuses a well-signed login token whose `sid` is not a string with NotSignedIn', async () => {
+    const issuer = new JoseTokenIssuer(key, OPTIONS, fakeClock());
+    const token = await signLikeALoginToken({ sid: 42 });
+
+    await expect(issuer.verifyLoginToken(token)).rejects.toThrow(NotSignedIn);
+  });
 });
 
 describe('JoseTokenIssuer after a key rotation', () => {
@@ -333,7 +384,7 @@ describe('JoseTokenIssuer after a key rotation', () => {
   });
 
   it('refuses a token naming a previous key but signed with another key', async () => {
-    const forged = await new SignJWT({ username: USER.username })
+    const forged = await new SignJWT({ username: USER.username, sid: USER.sessionId })
       .setProtectedHeader({ alg: 'ES256', kid: oldKey.kid, typ: 'JWT' })
       .setIssuer(OPTIONS.issuer)
       .setAudience(OPTIONS.audience)
@@ -348,7 +399,7 @@ describe('JoseTokenIssuer after a key rotation', () => {
   it('refuses a token with no kid, an unknown kid, or an algorithm not its key’s', async () => {
     const issuer = new JoseTokenIssuer(newKey, OPTIONS, fakeClock(), [ed25519Key]);
     const signed = (header: { alg: string; kid?: string }) =>
-      new SignJWT({ username: USER.username })
+      new SignJWT({ username: USER.username, sid: USER.sessionId })
         .setProtectedHeader({ ...header, typ: 'JWT' })
         .setIssuer(OPTIONS.issuer)
         .setAudience(OPTIONS.audience)

@@ -3,6 +3,7 @@ import { InMemoryRateLimiter } from '../../src/adapters/memory/in-memory-rate-li
 import { Credentials } from '../../src/application/credentials.ts';
 import { RateLimited } from '../../src/application/errors.ts';
 import { LinkWeiboAccount } from '../../src/application/link-weibo-account.ts';
+import { Sessions } from '../../src/application/sessions.ts';
 import {
   AccountAlreadyBound,
   BindTokenInvalid,
@@ -20,15 +21,18 @@ import {
   InMemoryStore,
   SequentialIds,
 } from '../support/fakes.ts';
+import { InMemorySessionRepository } from '../support/in-memory-session-repository.ts';
 
 const UID = '1404376560';
 const OTHER_UID = '2000000001';
 const PASSWORD = 'correct horse';
 const LIMIT = 3;
+const BROWSER = 'Mozilla/5.0 (Android 15) Chrome/140.0';
 
 describe('LinkWeiboAccount', () => {
   let clock: FakeClock;
   let store: InMemoryStore;
+  let sessions: InMemorySessionRepository;
   let alice: UserProfile;
   let bob: UserProfile;
   let linkWeibo: LinkWeiboAccount;
@@ -42,6 +46,7 @@ describe('LinkWeiboAccount', () => {
   beforeEach(async () => {
     clock = new FakeClock();
     store = new InMemoryStore();
+    sessions = new InMemorySessionRepository(store);
     alice = aUserProfile({ id: 'user-1', username: 'Alice', passwordHash: `hashed(${PASSWORD})` });
     bob = aUserProfile({ id: 'user-2', username: 'bob', passwordHash: `hashed(${PASSWORD})` });
     await store.userRepository.add(alice);
@@ -57,19 +62,26 @@ describe('LinkWeiboAccount', () => {
       limiter: new InMemoryRateLimiter(clock),
       failuresPerHour: LIMIT,
     });
+    const tokens = new FakeTokenIssuer();
+    const ids = new SequentialIds();
     linkWeibo = new LinkWeiboAccount(
-      new FakeTokenIssuer(),
+      tokens,
       credentials,
       store,
       clock,
-      new SequentialIds(),
+      ids,
+      new Sessions(tokens, sessions, clock, ids, {
+        loginTtlSeconds: 3600,
+        refreshTtlSeconds: 86_400,
+      }),
     );
   });
 
-  /** Who each stored uid is bound to, and the events: what a failure must leave alone. */
+  /** Who each stored uid is bound to, the events and the sessions: what a failure leaves alone. */
   const snapshot = () => ({
     bindings: [...store.weiboAccounts.values()].map(({ uid, userId }) => ({ uid, userId })),
     events: [...store.events],
+    sessions: sessions.all(),
   });
 
   async function expectRefused(
@@ -81,9 +93,8 @@ describe('LinkWeiboAccount', () => {
     expect(snapshot()).toEqual(before);
   }
 
-  it('binds the uid to the account, records one UserBoundToWeibo event and signs in', async () => {
-    const result = await linkWeibo.execute(form());
-    expect(result).toEqual({ username: 'Alice', token: 'login:user-1:Alice' });
+  it('binds the uid to the account and records one UserBoundToWeibo event', async () => {
+    await linkWeibo.execute(form());
     expect(store.weiboAccounts.get(UID)?.userId).toBe('user-1');
     expect(store.weiboAccounts.get(OTHER_UID)?.userId).toBeNull();
     expect(store.events).toEqual([
@@ -98,12 +109,30 @@ describe('LinkWeiboAccount', () => {
     ]);
   });
 
+  it('signs in: a session started with the user agent, its tokens answered', async () => {
+    const result = await linkWeibo.execute(form(), BROWSER);
+    expect(sessions.all()).toHaveLength(1);
+    const [session] = sessions.all();
+    expect(session).toMatchObject({
+      userId: 'user-1',
+      createdAt: clock.now(),
+      userAgent: BROWSER,
+      revokedAt: null,
+    });
+    expect(result).toEqual({
+      username: 'Alice',
+      token: `login:user-1:Alice:${session?.id}`,
+      refreshToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      expiresIn: 3600,
+    });
+  });
+
   it.each([
     ['missing', undefined],
     ['empty', ''],
     ['not a string', 42],
     ['forged', 'forged'],
-    ['a login token', 'login:user-1:Alice'],
+    ['a login token', 'login:user-1:Alice:session-1'],
   ])(
     'refuses a bind token that is %s with BindTokenInvalid, leaving nothing',
     async (_case, bindToken) => {

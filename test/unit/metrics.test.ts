@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { InMemoryStateStore } from '../../src/adapters/memory/in-memory-state-store.ts';
 import { MeteredOAuthProvider } from '../../src/adapters/metrics/metered-oauth-provider.ts';
 import { MeteredOutboxStore } from '../../src/adapters/metrics/metered-outbox-store.ts';
+import { MeteredSessionRepository } from '../../src/adapters/metrics/metered-session-repository.ts';
 import { MeteredStateStore } from '../../src/adapters/metrics/metered-state-store.ts';
 import { ServiceMetrics } from '../../src/adapters/metrics/service-metrics.ts';
 import { OutboxRelay } from '../../src/adapters/outbox/outbox-relay.ts';
@@ -17,9 +18,19 @@ import type {
   OutboxStore,
   PendingLogin,
 } from '../../src/application/ports.ts';
+import { Sessions } from '../../src/application/sessions.ts';
+import { RefreshTokenReused, SessionExpired } from '../../src/domain/errors.ts';
 import type { WeiboFriendsPage, WeiboGrant } from '../../src/domain/weibo-account.ts';
-import { FakeClock, FakeOAuthProvider } from '../support/fakes.ts';
+import { aUserProfile } from '../support/builders.ts';
+import {
+  FakeClock,
+  FakeOAuthProvider,
+  FakeTokenIssuer,
+  InMemoryStore,
+  SequentialIds,
+} from '../support/fakes.ts';
 import { InMemoryOutboxStore } from '../support/in-memory-outbox-store.ts';
+import { InMemorySessionRepository } from '../support/in-memory-session-repository.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 
 const GRANT: WeiboGrant = { uid: '1404376560', accessToken: 'token', expiresAt: null };
@@ -310,5 +321,89 @@ describe('MeteredStateStore', () => {
   it('leaves refusals to the HTTP edge, so an unknown state is not counted twice', async () => {
     expect(await states.consume('unknown')).toBeNull();
     expect(await sample(metrics, 'weibo_auth_state_nonces_refused_total')).toBe(0);
+  });
+});
+
+describe('MeteredSessionRepository', () => {
+  const alice = aUserProfile({ id: 'user-1', username: 'alice' });
+  const bob = aUserProfile({ id: 'user-2', username: 'bob' });
+  let store: InMemoryStore;
+  let sessions: Sessions;
+  const counted = (event: string) => sample(metrics, 'weibo_auth_sessions_total', { event });
+
+  beforeEach(async () => {
+    store = new InMemoryStore();
+    await store.userRepository.add(alice);
+    await store.userRepository.add(bob);
+    const repository = new MeteredSessionRepository(new InMemorySessionRepository(store), metrics);
+    sessions = new Sessions(new FakeTokenIssuer(), repository, clock, new SequentialIds(), {
+      loginTtlSeconds: 3600,
+      refreshTtlSeconds: 86_400,
+    });
+  });
+
+  it('counts nothing for a session started', async () => {
+    await sessions.start(alice);
+    expect((await metrics.text()).body).not.toMatch(/^weibo_auth_sessions_total\{/m);
+  });
+
+  it('counts each refresh token rotated as refreshed', async () => {
+    const started = await sessions.start(alice);
+    const refreshed = await sessions.refresh(started.refreshToken);
+    await sessions.refresh(refreshed.refreshToken);
+    expect(await counted('refreshed')).toBe(2);
+  });
+
+  it('counts a used refresh token coming back as reused, not as refreshed', async () => {
+    const started = await sessions.start(alice);
+    await sessions.refresh(started.refreshToken);
+    await expect(sessions.refresh(started.refreshToken)).rejects.toThrow(RefreshTokenReused);
+    expect(await counted('reused')).toBe(1);
+    expect(await counted('refreshed')).toBe(1);
+  });
+
+  it('counts nothing for an unknown or expired refresh token', async () => {
+    const started = await sessions.start(alice);
+    await expect(sessions.refresh('A'.repeat(43))).rejects.toThrow(SessionExpired);
+    clock.advance(86_400);
+    await expect(sessions.refresh(started.refreshToken)).rejects.toThrow(SessionExpired);
+    expect((await metrics.text()).body).not.toMatch(/^weibo_auth_sessions_total\{/m);
+  });
+
+  it('counts a sign-out with a refresh token as revoked', async () => {
+    const started = await sessions.start(alice);
+    await sessions.revoke(started.refreshToken);
+    expect(await counted('revoked')).toBe(1);
+  });
+
+  it('counts a session its user ended as revoked', async () => {
+    await sessions.start(alice);
+    await sessions.start(alice);
+    const [ending] = await sessions.list(alice.id);
+    await expect(sessions.end(alice.id, ending?.id ?? '')).resolves.toBe(true);
+    expect(await counted('revoked')).toBe(1);
+  });
+
+  it('counts nothing for a session the user could not end', async () => {
+    await sessions.start(bob);
+    const [bobs] = await sessions.list(bob.id);
+    await expect(sessions.end(alice.id, bobs?.id ?? '')).resolves.toBe(false);
+    await expect(sessions.end(alice.id, 'no-such-session')).resolves.toBe(false);
+    expect(await counted('revoked')).toBeUndefined();
+  });
+
+  it('counts each session a sign-out everywhere ended as revoked', async () => {
+    await sessions.start(alice);
+    await sessions.start(alice);
+    const ended = await sessions.start(alice);
+    await sessions.start(bob);
+    await sessions.revoke(ended.refreshToken);
+    await expect(sessions.endAll(alice.id)).resolves.toBe(2);
+    expect(await counted('revoked')).toBe(3);
+  });
+
+  it('counts nothing for a sign-out everywhere that ended no session', async () => {
+    await expect(sessions.endAll(alice.id)).resolves.toBe(0);
+    expect(await counted('revoked')).toBeUndefined();
   });
 });

@@ -5,11 +5,13 @@ import { Credentials } from '../../src/application/credentials.ts';
 import { DeleteAccount } from '../../src/application/delete-account.ts';
 import { RateLimited } from '../../src/application/errors.ts';
 import type { Repositories, UnitOfWork } from '../../src/application/ports.ts';
+import { Sessions } from '../../src/application/sessions.ts';
 import { UnbindWeibo } from '../../src/application/unbind-weibo.ts';
 import {
   InvalidPassword,
   NotSignedIn,
   NoWeiboAccount,
+  SessionExpired,
   WrongCredentials,
 } from '../../src/domain/errors.ts';
 import type { UserProfile } from '../../src/domain/user-profile.ts';
@@ -22,6 +24,7 @@ import {
   InMemoryStore,
   SequentialIds,
 } from '../support/fakes.ts';
+import { InMemorySessionRepository } from '../support/in-memory-session-repository.ts';
 
 const UID = '1404376560';
 const PASSWORD = 'correct horse';
@@ -67,6 +70,9 @@ let log: string[];
 let oauth: LoggingOAuthProvider;
 let unitOfWork: ObservedUnitOfWork;
 let alice: UserProfile;
+let sessionStore: InMemorySessionRepository;
+let sessions: Sessions;
+let authenticate: Authenticate;
 
 beforeEach(async () => {
   clock = new FakeClock();
@@ -76,6 +82,13 @@ beforeEach(async () => {
   unitOfWork = new ObservedUnitOfWork(store, log);
   alice = aUserProfile({ id: 'user-1', username: 'alice', passwordHash: `hashed(${PASSWORD})` });
   await store.userRepository.add(alice);
+  const tokens = new FakeTokenIssuer();
+  sessionStore = new InMemorySessionRepository(store);
+  sessions = new Sessions(tokens, sessionStore, clock, new SequentialIds(), {
+    loginTtlSeconds: 3600,
+    refreshTtlSeconds: 86_400,
+  });
+  authenticate = new Authenticate(tokens, sessionStore, clock);
 });
 
 async function bindWeibo() {
@@ -139,6 +152,16 @@ describe('UnbindWeibo', () => {
     expect(store.weiboAccounts.get(UID)?.userId).toBe(alice.id);
     expect(store.events).toEqual([]);
     expect(oauth.revoked).toEqual([]);
+  });
+
+  it('leaves the user’s sessions alive', async () => {
+    await bindWeibo();
+    const signedIn = await sessions.start(alice);
+    await unbind.execute(alice);
+    await expect(authenticate.execute(signedIn.token)).resolves.toMatchObject({ user: alice });
+    await expect(sessions.refresh(signedIn.refreshToken)).resolves.toMatchObject({
+      username: 'alice',
+    });
   });
 });
 
@@ -249,13 +272,36 @@ describe('DeleteAccount', () => {
     expect(store.weiboAccounts.get(UID)?.userId).toBe(alice.id);
   });
 
-  it('frees the username, in any letter case, and signs the user out', async () => {
+  it('frees the username, in any letter case', async () => {
     await bindWeibo();
     await deleteAccount.execute(alice, { password: PASSWORD });
     await expect(
       store.userRepository.add(aUserProfile({ username: 'ALICE' })),
     ).resolves.toBeUndefined();
-    const authenticate = new Authenticate(new FakeTokenIssuer(), store.userRepository);
-    await expect(authenticate.execute('login:user-1:alice')).rejects.toThrow(NotSignedIn);
+  });
+
+  it('ends every session of the user: its login tokens are refused', async () => {
+    const first = await sessions.start(alice);
+    const second = await sessions.start(alice);
+    await expect(authenticate.execute(first.token)).resolves.toMatchObject({ user: alice });
+    await deleteAccount.execute(alice, { password: PASSWORD });
+    await expect(authenticate.execute(first.token)).rejects.toThrow(NotSignedIn);
+    await expect(authenticate.execute(second.token)).rejects.toThrow(NotSignedIn);
+    expect(sessionStore.all()).toEqual([]);
+  });
+
+  it('ends every session of the user: its refresh tokens are refused', async () => {
+    const signedIn = await sessions.start(alice);
+    await deleteAccount.execute(alice, { password: PASSWORD });
+    await expect(sessions.refresh(signedIn.refreshToken)).rejects.toThrow(SessionExpired);
+  });
+
+  it('keeps the user’s sessions when the transaction fails', async () => {
+    const signedIn = await sessions.start(alice);
+    unitOfWork.outboxFailure = new Error('outbox down');
+    await expect(deleteAccount.execute(alice, { password: PASSWORD })).rejects.toThrow(
+      'outbox down',
+    );
+    await expect(authenticate.execute(signedIn.token)).resolves.toMatchObject({ user: alice });
   });
 });

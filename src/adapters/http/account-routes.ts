@@ -10,7 +10,7 @@ import { deleteMe, friends, link, me, signIn, unbind } from './account-operation
 import { Credentials, LinkForm, PasswordConfirmation } from './account-schemas.ts';
 import { readJsonObject } from './json-body.ts';
 import { openApiRouter } from './openapi.ts';
-import { type SignedInEnv, signedIn } from './signed-in.ts';
+import { type SignedInEnv, signedIn, signedInBody } from './signed-in.ts';
 
 const MAX_BODY_BYTES = 16 * 1024;
 
@@ -44,8 +44,8 @@ export function accountRoutes(deps: AccountRoutesDeps) {
 
   app.openapi(signIn, async (c) => {
     const body = await readJsonObject(c, MAX_BODY_BYTES);
-    const { username, token } = await deps.signInWithPassword.execute(body);
-    return c.json({ code: 200 as const, username, token }, 200);
+    const signedIn = await deps.signInWithPassword.execute(body, c.req.header('user-agent'));
+    return c.json({ code: 200 as const, ...signedInBody(signedIn) }, 200);
   });
 
   app.openapi(me, async (c) => {
@@ -91,8 +91,8 @@ export function accountRoutes(deps: AccountRoutesDeps) {
 
   app.openapi(link, async (c) => {
     const body = await readJsonObject(c, MAX_BODY_BYTES);
-    const { username, token } = await deps.linkWeiboAccount.execute(body);
-    return c.json({ code: 200 as const, username, token }, 200);
+    const linked = await deps.linkWeiboAccount.execute(body, c.req.header('user-agent'));
+    return c.json({ code: 200 as const, ...signedInBody(linked) }, 200);
   });
 
   app.openapi(unbind, async (c) => {

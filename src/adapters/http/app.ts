@@ -12,6 +12,7 @@ import { errorBody, errorResponse, errorStatus } from './error-mapping.ts';
 import { healthRoutes, type ReadinessCheck } from './health-routes.ts';
 import { openApiRouter, serveOpenApiDocument } from './openapi.ts';
 import { limitRequestsPerClient } from './rate-limit.ts';
+import { type SessionRoutesDeps, sessionRoutes } from './session-routes.ts';
 import {
   singleValuedQuery,
   WEIBO_BASE_PATH,
@@ -19,7 +20,7 @@ import {
   weiboRoutes,
 } from './weibo-routes.ts';
 
-interface AppDeps extends WeiboRoutesDeps, AccountRoutesDeps {
+interface AppDeps extends WeiboRoutesDeps, AccountRoutesDeps, SessionRoutesDeps {
   logger: Logger;
   serviceMetrics: ServiceMetrics;
   jwks: Parameters<typeof healthRoutes>[0]['jwks'];
@@ -65,6 +66,7 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/*', singleValuedQuery);
   app.route(WEIBO_BASE_PATH, weiboRoutes(deps));
   app.route('/v1', accountRoutes(deps));
+  app.route('/v1', sessionRoutes(deps));
   app.route('/', healthRoutes({ ...deps, metrics: () => deps.serviceMetrics.text() }));
   serveOpenApiDocument(app);
   app.route('/', docsRoutes());

@@ -57,6 +57,7 @@ const ERRORS = {
   WRONG_CREDENTIALS: { status: 401, code: 10162, error: 'Wrong username or password' },
   ACCOUNT_ALREADY_BOUND: { status: 409, code: 10163, error: 'Account already bound to Weibo' },
   NO_WEIBO_ACCOUNT: { status: 409, code: 10164, error: 'No Weibo account bound' },
+  SESSION_EXPIRED: { status: 401, code: 10165, error: 'Session expired' },
   NOT_FOUND: { status: 404, code: 404, error: 'Not found' },
   UNEXPECTED: { status: 500, code: 10500, error: 'Internal error' },
 } as const satisfies Record<ErrorCode, ErrorEntry>;

@@ -73,13 +73,18 @@ export const AuthorizationUrl = z
   .strict()
   .openapi('AuthorizationUrl');
 
+/** What every answer that signs a user in carries, besides its `code`. */
+const signedInFields = {
+  username: z.string(),
+  token: z.string().openapi({ description: 'The login token (JWT), with its session in `sid`.' }),
+  refresh_token: z.string().openapi({
+    description: 'Opaque; trade it at `POST /v1/tokens/refresh` for a new pair. Works once.',
+  }),
+  expires_in: z.number().int().positive().openapi({ description: 'Seconds the token lives.' }),
+};
+
 export const SignedIn = z
-  .object({
-    code: z.literal(200),
-    username: z.string(),
-    token: z.string().openapi({ description: 'The login token (JWT).' }),
-    return_to: z.string(),
-  })
+  .object({ code: z.literal(200), ...signedInFields, return_to: z.string() })
   .strict()
   .openapi('SignedIn', { description: 'The Weibo account is bound: the user is signed in.' });
 
@@ -99,11 +104,7 @@ export const NotBound = z
   .openapi('NotBound', { description: 'No local account yet: show the bind form.' });
 
 export const AccountBound = z
-  .object({
-    code: z.literal(200),
-    username: z.string(),
-    token: z.string().openapi({ description: 'The login token (JWT).' }),
-  })
+  .object({ code: z.literal(200), ...signedInFields })
   .strict()
   .openapi('AccountBound');
 

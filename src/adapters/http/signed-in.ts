@@ -1,19 +1,28 @@
 import { createMiddleware } from 'hono/factory';
 import type { Authenticate } from '../../application/authenticate.ts';
+import type { SignedIn } from '../../application/sessions.ts';
 import type { UserProfile } from '../../domain/user-profile.ts';
 
-export type SignedInEnv = { Variables: { user: UserProfile } };
+export type SignedInEnv = { Variables: { user: UserProfile; sessionId: string } };
 
 /**
  * The one check of `Authorization: Bearer <login token>`: the route gets the typed user in
- * `c.get('user')`; any failure answers 401 10160 with `WWW-Authenticate: Bearer`.
+ * `c.get('user')` and its session in `c.get('sessionId')`; any failure answers 401 10160 with `WWW-Authenticate: Bearer`.
  */
 export function signedIn(authenticate: Authenticate) {
   return createMiddleware<SignedInEnv>(async (c, next) => {
     const token = /^Bearer +([^\s]+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
-    c.set('user', await authenticate.execute(token));
+    const { user, sessionId } = await authenticate.execute(token);
+    c.set('user', user);
+    c.set('sessionId', sessionId);
     await next();
   });
+}
+
+/** The answer's fields for a sign-in: login token, refresh token and lifetime. */
+export function signedInBody(signedIn: SignedIn) {
+  const { username, token, refreshToken, expiresIn } = signedIn;
+  return { username, token, refresh_token: refreshToken, expires_in: expiresIn };
 }
 
 /** How the document says a route needs a login token. */

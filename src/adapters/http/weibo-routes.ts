@@ -16,6 +16,7 @@ import {
   NotBound,
   SignedIn,
 } from './schemas.ts';
+import { signedInBody } from './signed-in.ts';
 
 export const WEIBO_BASE_PATH = '/v1/users/weibo';
 const BINDING_COOKIE = 'weibo_auth_binding';
@@ -131,10 +132,10 @@ export function weiboRoutes(deps: WeiboRoutesDeps) {
   app.openapi(callback, async (c) => {
     const { code, state } = c.req.valid('query');
     const browserSecret = getCookie(c, BINDING_COOKIE);
-    const result = await deps.completeLogin.execute({ code, state, browserSecret });
+    const userAgent = c.req.header('user-agent');
+    const result = await deps.completeLogin.execute({ code, state, browserSecret, userAgent });
     if (result.kind === 'signed-in') {
-      const { username, token, returnTo } = result;
-      return c.json({ code: 200, username, token, return_to: returnTo }, 200);
+      return c.json({ code: 200, ...signedInBody(result), return_to: result.returnTo }, 200);
     }
     const { uid, bindToken, returnTo, profile } = result;
     return c.json(
@@ -151,8 +152,8 @@ export function weiboRoutes(deps: WeiboRoutesDeps) {
 
   app.openapi(bind, async (c) => {
     const body = await readJsonObject(c, MAX_BODY_BYTES);
-    const bound = await deps.bindAccount.execute(body);
-    return c.json({ code: 200, username: bound.username, token: bound.token }, 200);
+    const bound = await deps.bindAccount.execute(body, c.req.header('user-agent'));
+    return c.json({ code: 200 as const, ...signedInBody(bound) }, 200);
   });
   return app;
 }

@@ -72,6 +72,15 @@ export class ServiceMetrics {
     registers: this.registers,
   });
 
+  private readonly sessionEvents = new Counter({
+    name: 'weibo_auth_sessions_total',
+    help:
+      'Session events: refreshed (a refresh token rotated), reused (a used refresh token came ' +
+      'back and its session was revoked), revoked (sessions ended by sign-out).',
+    labelNames: ['event'] as const,
+    registers: this.registers,
+  });
+
   /** `backlogReadTimeoutMs` bounds the backlog read of a scrape (2 s by default). */
   constructor(outbox: Pick<OutboxStore, 'backlog'>, backlogReadTimeoutMs?: number) {
     collectDefaultMetrics({ register: this.registry });
@@ -105,5 +114,9 @@ export class ServiceMetrics {
 
   countStateRefused(): void {
     this.statesRefused.inc();
+  }
+
+  countSessions(event: 'refreshed' | 'reused' | 'revoked', count = 1): void {
+    if (count > 0) this.sessionEvents.inc({ event }, count);
   }
 }

@@ -87,8 +87,8 @@ export class KyselySessionRepository implements SessionRepository {
     );
   }
 
-  async revokeByRefreshHash(refreshHash: string, now: Date): Promise<void> {
-    await guarded(() =>
+  async revokeByRefreshHash(refreshHash: string, now: Date): Promise<boolean> {
+    const result = await guarded(() =>
       this.db
         .updateTable('sessions')
         .set({ revoked_at: now })
@@ -106,8 +106,9 @@ export class KyselySessionRepository implements SessionRepository {
             ),
           ]),
         )
-        .execute(),
+        .executeTakeFirst(),
     );
+    return result.numUpdatedRows > 0n;
   }
 
   async listLive(userId: string, now: Date): Promise<Session[]> {

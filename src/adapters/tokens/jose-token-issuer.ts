@@ -44,7 +44,7 @@ export class JoseTokenIssuer implements TokenIssuer {
 
   async issueLoginToken(user: LoginTokenSubject): Promise<string> {
     const now = this.nowInSeconds();
-    return new SignJWT({ username: user.username })
+    return new SignJWT({ username: user.username, sid: user.sessionId })
       .setProtectedHeader({ alg: this.key.alg, kid: this.key.kid, typ: LOGIN_TOKEN_TYPE })
       .setIssuer(this.options.issuer)
       .setAudience(this.options.audience)
@@ -98,10 +98,12 @@ export class JoseTokenIssuer implements TokenIssuer {
         audience: this.options.audience,
         typ: LOGIN_TOKEN_TYPE,
         currentDate: this.clock.now(),
-        requiredClaims: ['sub', 'iat', 'exp'],
+        requiredClaims: ['sub', 'iat', 'exp', 'sid'],
       });
-      const { sub: id, username } = payload;
-      if (typeof id === 'string' && typeof username === 'string') return { id, username };
+      const { sub: id, username, sid: sessionId } = payload;
+      if (typeof id === 'string' && typeof username === 'string' && typeof sessionId === 'string') {
+        return { id, username, sessionId };
+      }
     } catch (error) {
       throw new NotSignedIn('Login token is invalid or expired', { cause: error });
     }

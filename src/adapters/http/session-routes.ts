@@ -1,0 +1,77 @@
+import type { Logger } from 'pino';
+import type { Authenticate } from '../../application/authenticate.ts';
+import type { Sessions } from '../../application/sessions.ts';
+import { RefreshTokenReused } from '../../domain/errors.ts';
+import { errorBody, errorStatus } from './error-mapping.ts';
+import { readJsonObject } from './json-body.ts';
+import { openApiRouter } from './openapi.ts';
+import {
+  endAllSessions,
+  endSession,
+  listSessions,
+  RefreshTokenBody,
+  refresh,
+  revoke,
+} from './session-operations.ts';
+import { type SignedInEnv, signedIn, signedInBody } from './signed-in.ts';
+
+const MAX_BODY_BYTES = 16 * 1024;
+
+export interface SessionRoutesDeps {
+  logger: Logger;
+  authenticate: Authenticate;
+  sessions: Sessions;
+}
+
+/** Refresh, sign-out and the session list (SPEC endpoints 10 and 11), mounted at `/v1`. */
+export function sessionRoutes(deps: SessionRoutesDeps) {
+  const app = openApiRouter<SignedInEnv>();
+  app.openAPIRegistry.register('RefreshTokenBody', RefreshTokenBody);
+  const auth = signedIn(deps.authenticate);
+  app.use('/users/me/sessions', auth);
+  app.use('/users/me/sessions/*', auth);
+
+  app.openapi(refresh, async (c) => {
+    const body = await readJsonObject(c, MAX_BODY_BYTES);
+    try {
+      const refreshed = await deps.sessions.refresh(body.refresh_token);
+      return c.json({ code: 200 as const, ...signedInBody(refreshed) }, 200);
+    } catch (error) {
+      if (error instanceof RefreshTokenReused) {
+        const { userId, sessionId } = error;
+        deps.logger.warn({ userId, sessionId }, 'refresh token reused: session revoked');
+      }
+      throw error;
+    }
+  });
+
+  app.openapi(revoke, async (c) => {
+    const body = await readJsonObject(c, MAX_BODY_BYTES);
+    await deps.sessions.revoke(body.refresh_token);
+    return c.json({ code: 200 as const }, 200);
+  });
+
+  app.openapi(listSessions, async (c) => {
+    const current = c.get('sessionId');
+    const sessions = (await deps.sessions.list(c.get('user').id)).map((session) => ({
+      id: session.id,
+      created_at: session.createdAt.toISOString(),
+      last_used_at: session.lastUsedAt.toISOString(),
+      user_agent: session.userAgent,
+      current: session.id === current,
+    }));
+    return c.json({ code: 200 as const, sessions }, 200);
+  });
+
+  app.openapi(endSession, async (c) => {
+    const ended = await deps.sessions.end(c.get('user').id, c.req.valid('param').id);
+    if (!ended) return c.json(errorBody('NOT_FOUND'), errorStatus('NOT_FOUND') as 404);
+    return c.json({ code: 200 as const }, 200);
+  });
+
+  app.openapi(endAllSessions, async (c) => {
+    await deps.sessions.endAll(c.get('user').id);
+    return c.json({ code: 200 as const }, 200);
+  });
+  return app;
+}

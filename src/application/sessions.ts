@@ -1,0 +1,111 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { RefreshTokenReused, SessionExpired } from '../domain/errors.ts';
+import type { Clock, IdGenerator, TokenIssuer } from './ports.ts';
+import type { Session, SessionRepository } from './session-ports.ts';
+
+/** What every answer that signs a user in carries. */
+export interface SignedIn {
+  username: string;
+  token: string;
+  refreshToken: string;
+  /** Seconds the login token lives. */
+  expiresIn: number;
+}
+
+export interface SessionLifetimes {
+  loginTtlSeconds: number;
+  refreshTtlSeconds: number;
+}
+
+const MAX_USER_AGENT = 512;
+
+/**
+ * Sessions behind login tokens (SPEC "Sessions and keys"): each sign-in starts one with an
+ * opaque refresh token of 256 random bits, kept only as a hash; a refresh rotates it, and a
+ * used one coming back revokes the whole session.
+ */
+export class Sessions {
+  constructor(
+    private readonly tokens: TokenIssuer,
+    private readonly sessions: SessionRepository,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+    private readonly lifetimes: SessionLifetimes,
+  ) {}
+
+  async start(user: { id: string; username: string }, userAgent?: string): Promise<SignedIn> {
+    const now = this.clock.now();
+    const refreshToken = newRefreshToken();
+    const session: Session = {
+      id: this.ids.uuid(),
+      userId: user.id,
+      createdAt: now,
+      lastUsedAt: now,
+      expiresAt: this.refreshExpiry(now),
+      userAgent: userAgent?.slice(0, MAX_USER_AGENT) || null,
+    };
+    await this.sessions.start({ ...session, refreshHash: hashOf(refreshToken) });
+    return this.signedIn(user, session.id, refreshToken);
+  }
+
+  /** A new login token and a new refresh token; throws SessionExpired (RefreshTokenReused). */
+  async refresh(refreshToken: unknown): Promise<SignedIn> {
+    if (typeof refreshToken !== 'string' || refreshToken === '') throw new SessionExpired();
+    const now = this.clock.now();
+    const next = newRefreshToken();
+    const rotated = await this.sessions.rotate(hashOf(refreshToken), {
+      refreshHash: hashOf(next),
+      now,
+      expiresAt: this.refreshExpiry(now),
+    });
+    if (rotated.outcome === 'reused') {
+      throw new RefreshTokenReused(rotated.session.userId, rotated.session.id);
+    }
+    if (rotated.outcome === 'unknown') throw new SessionExpired();
+    const { id, userId } = rotated.session;
+    const user = await this.sessions.findSignedInUser(userId, id, now);
+    if (!user) throw new SessionExpired();
+    return this.signedIn(user, id, next);
+  }
+
+  /** Ends the session of a refresh token; nothing tells whether it was known. */
+  async revoke(refreshToken: unknown): Promise<void> {
+    if (typeof refreshToken !== 'string' || refreshToken === '') return;
+    await this.sessions.revokeByRefreshHash(hashOf(refreshToken), this.clock.now());
+  }
+
+  list(userId: string): Promise<Session[]> {
+    return this.sessions.listLive(userId, this.clock.now());
+  }
+
+  /** Ends one of the user's sessions; false when the user has no such live session. */
+  end(userId: string, sessionId: string): Promise<boolean> {
+    return this.sessions.revoke(userId, sessionId, this.clock.now());
+  }
+
+  endAll(userId: string): Promise<number> {
+    return this.sessions.revokeAll(userId, this.clock.now());
+  }
+
+  private async signedIn(
+    user: { id: string; username: string },
+    sessionId: string,
+    refreshToken: string,
+  ): Promise<SignedIn> {
+    const token = await this.tokens.issueLoginToken({ ...user, sessionId });
+    const { username } = user;
+    return { username, token, refreshToken, expiresIn: this.lifetimes.loginTtlSeconds };
+  }
+
+  private refreshExpiry(now: Date): Date {
+    return new Date(now.getTime() + this.lifetimes.refreshTtlSeconds * 1000);
+  }
+}
+
+function newRefreshToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+function hashOf(refreshToken: string): string {
+  return createHash('sha256').update(refreshToken).digest('base64url');
+}
