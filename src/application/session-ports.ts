@@ -11,7 +11,7 @@ export interface Session {
 }
 
 export type RotateOutcome =
-  | { outcome: 'rotated'; session: Session }
+  | { outcome: 'rotated'; session: Session; user: UserProfile }
   | { outcome: 'reused'; session: Session }
   | { outcome: 'unknown' };
 
@@ -24,7 +24,8 @@ export interface SessionRepository {
   start(session: Session & { refreshHash: string }): Promise<void>;
   /**
    * Presents a refresh token. Its session's current one, live at `now`: replaced by `nextHash`,
-   * the session's expiry moved to `expiresAt` ('rotated'). One used before: the whole session is
+   * the session's expiry moved to `expiresAt` ('rotated', with its user, read in the same
+   * transaction: a reuse revoking the session right after cannot undo the answer). One used before: the whole session is
    * revoked ('reused'). Otherwise (unknown, expired, revoked): 'unknown'.
    */
   rotate(

@@ -62,10 +62,7 @@ export class Sessions {
       throw new RefreshTokenReused(rotated.session.userId, rotated.session.id);
     }
     if (rotated.outcome === 'unknown') throw new SessionExpired();
-    const { id, userId } = rotated.session;
-    const user = await this.sessions.findSignedInUser(userId, id, now);
-    if (!user) throw new SessionExpired();
-    return this.signedIn(user, id, next);
+    return this.signedIn(rotated.user, rotated.session.id, next);
   }
 
   /** Ends the session of a refresh token; nothing tells whether it was known. */

@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/infrastructure/logger.ts';
 import {
+  type Answer,
   type Browser,
   CLIENT,
   freshUid,
@@ -14,6 +15,9 @@ const BIND = '/v1/users/weibo/users';
 const LINK = '/v1/users/weibo/bindings';
 const BINDING = '/v1/users/weibo/binding';
 const FRIENDS = '/v1/users/weibo/friends?count=2';
+const REFRESH = '/v1/tokens/refresh';
+const REVOKE = '/v1/tokens/revoke';
+const SESSIONS = '/v1/users/me/sessions';
 const PASSWORD = 'pässword-never-logged';
 const WRONG_PASSWORD = 'wrong-pässword-never-logged';
 const signingKey = generateKeyPairSync('ec', { namedCurve: 'P-256' })
@@ -25,6 +29,11 @@ const lines: string[] = [];
 const secrets = new Map<string, string>();
 function remember(kind: string, value: unknown) {
   if (typeof value === 'string' && value.length >= 6) secrets.set(value, kind);
+}
+/** Every refresh token and login token an answer carries. */
+function rememberTokens(answer: Answer) {
+  remember('refresh token', answer.body?.refresh_token);
+  remember('login token', answer.body?.token);
 }
 
 let sut: ServiceUnderTest;
@@ -60,7 +69,7 @@ async function login(uid = freshUid()) {
   remember('code', code);
   const answer = await browser.callback(code, state ?? '');
   remember('bind token', answer.body.bind_token);
-  remember('login token', answer.body.token);
+  rememberTokens(answer);
   return { browser, answer, uid };
 }
 
@@ -78,7 +87,7 @@ describe('logs over full flows, failures included', () => {
     remember('password', PASSWORD);
     const bound = await first.browser.post(BIND, form);
     expect(bound.body.code).toBe(200);
-    remember('login token', bound.body.token);
+    rememberTokens(bound);
     const again = await login(first.uid);
     expect(again.answer.body.code).toBe(200);
 
@@ -193,6 +202,75 @@ describe('logs over full flows, failures included', () => {
     expect(lines.length - linesBefore).toBeGreaterThan(20);
     expectNoSecretInLogs();
   });
+
+  it('hold no refresh token over refresh, reuse, revoke, the session list and signing out', async () => {
+    const linesBefore = lines.length;
+    const carol = await newAccount();
+    const { browser, username } = carol;
+    const refresh = (refreshToken: unknown) =>
+      send(browser, 'POST', REFRESH, undefined, { refresh_token: refreshToken });
+    const revoke = (body: unknown) => send(browser, 'POST', REVOKE, undefined, body);
+    const signIn = async () => {
+      const answer = await send(browser, 'POST', '/v1/tokens', undefined, {
+        username,
+        password: PASSWORD,
+      });
+      expect(answer.body.code).toBe(200);
+      return answer.body as { token: string; refresh_token: string };
+    };
+
+    // Rotation, then the used token again: the session is revoked (logged at warn).
+    const first = await refresh(carol.refreshToken);
+    expect(first.status).toBe(200);
+    const second = await refresh(first.body.refresh_token);
+    expect(second.status).toBe(200);
+    expect((await refresh(carol.refreshToken)).body.code).toBe(10165);
+    expect((await refresh(second.body.refresh_token)).body.code).toBe(10165);
+    expect((await send(browser, 'GET', '/v1/users/me', second.body.token)).status).toBe(401);
+    for (const bad of ['x'.repeat(43), '', 42, null]) {
+      expect((await refresh(bad)).body.code).toBe(10165);
+    }
+    expect((await send(browser, 'POST', REFRESH, undefined, '{"refresh_token":')).status).toBe(400);
+
+    // Two concurrent refreshes of one token.
+    const raced = await signIn();
+    await Promise.all([refresh(raced.refresh_token), refresh(raced.refresh_token)]);
+
+    // Revoke: a live token, a used one, an unknown one and one that is not a string.
+    const live = await signIn();
+    expect((await revoke({ refresh_token: live.refresh_token })).status).toBe(200);
+    const rotated = await signIn();
+    expect((await refresh(rotated.refresh_token)).status).toBe(200);
+    expect((await revoke({ refresh_token: rotated.refresh_token })).status).toBe(200);
+    for (const body of [{ refresh_token: 'y'.repeat(43) }, { refresh_token: 7 }, {}]) {
+      expect((await revoke(body)).status).toBe(200);
+    }
+
+    // The session list, ending one session (another user's id too), then all of them.
+    const here = await signIn();
+    const there = await signIn();
+    const listed = await send(browser, 'GET', SESSIONS, here.token);
+    expect(listed.body.sessions.length).toBeGreaterThanOrEqual(2);
+    const thereId = (await send(browser, 'GET', SESSIONS, there.token)).body.sessions.find(
+      (session: { current: boolean }) => session.current,
+    ).id;
+    const dave = await newAccount();
+    expect((await send(browser, 'DELETE', `${SESSIONS}/${thereId}`, dave.token)).status).toBe(404);
+    expect((await send(browser, 'DELETE', `${SESSIONS}/not-a-uuid`, here.token)).status).toBe(404);
+    expect((await send(browser, 'DELETE', `${SESSIONS}/${thereId}`, here.token)).status).toBe(200);
+    expect((await refresh(there.refresh_token)).body.code).toBe(10165);
+    expect((await send(browser, 'DELETE', SESSIONS, here.token)).status).toBe(200);
+    expect((await send(browser, 'DELETE', SESSIONS, here.token)).status).toBe(401);
+    expect((await refresh(here.refresh_token)).body.code).toBe(10165);
+    expect((await send(browser, 'GET', SESSIONS, dave.token)).status).toBe(200);
+
+    const refreshTokens = [...secrets].filter(([, kind]) => kind === 'refresh token');
+    expect(refreshTokens.length).toBeGreaterThan(15);
+    const reuse = lines.slice(linesBefore).filter((line) => /reused/.test(line));
+    expect(reuse.length).toBeGreaterThanOrEqual(2);
+    expect(lines.length - linesBefore).toBeGreaterThan(20);
+    expectNoSecretInLogs();
+  });
 });
 
 function expectNoSecretInLogs() {
@@ -216,22 +294,32 @@ async function newAccount() {
   });
   expect(bound.body.code).toBe(200);
   remember('password', PASSWORD);
-  remember('login token', bound.body.token);
+  rememberTokens(bound);
   return {
     browser,
     username,
     token: bound.body.token as string,
+    refreshToken: bound.body.refresh_token as string,
     bindToken: answer.body.bind_token as string,
   };
 }
 
-function send(browser: Browser, method: string, path: string, token?: string, body?: unknown) {
-  return browser.request(path, {
+/** Any request; the tokens of its answer are remembered. */
+async function send(
+  browser: Browser,
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+) {
+  const answer = await browser.request(path, {
     method,
     headers: {
       ...(token && { authorization: `Bearer ${token}` }),
       ...(body !== undefined && { 'content-type': 'application/json' }),
     },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
+  rememberTokens(answer);
+  return answer;
 }

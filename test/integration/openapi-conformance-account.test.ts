@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StorageUnavailable } from '../../src/application/errors.ts';
 import type { FakeWeiboUser } from '../support/fake-weibo.ts';
 import { InMemoryStore } from '../support/fakes.ts';
+import { InMemorySessionRepository } from '../support/in-memory-session-repository.ts';
 import {
   answerOf,
   failingApp,
@@ -307,17 +308,31 @@ describe('what no request can make a healthy service answer, from the same app',
     createdAt: new Date(),
   };
   const credentials = { username: user.username, password: PASSWORD };
+  const sessionId = '00000000-0000-4000-8000-0000000005e5';
 
-  /** The app over fakes with `user` in it, its storage failing at reads or at transactions. */
+  /**
+   * The app over fakes with `user` in it and signed in (a live session), its storage failing
+   * at reads or at transactions.
+   */
   async function brokenApp(error: () => Error, failing: 'reads' | 'transactions') {
     const store = new InMemoryStore();
     await store.userRepository.add(user);
+    const sessions = new InMemorySessionRepository(store);
+    await sessions.start({
+      id: sessionId,
+      userId: user.id,
+      createdAt: user.createdAt,
+      lastUsedAt: user.createdAt,
+      expiresAt: new Date('2099-01-01T00:00:00Z'),
+      userAgent: null,
+      refreshHash: 'a-hash-of-no-token',
+    });
     if (failing === 'transactions') {
-      return failingApp({ store, unitOfWork: { transaction: rejecting(error) } });
+      return failingApp({ store, sessions, unitOfWork: { transaction: rejecting(error) } });
     }
     store.userRepository.findByUsername = rejecting(error);
     store.weiboAccountRepository.findByUserId = rejecting(error);
-    return failingApp({ store });
+    return failingApp({ store, sessions });
   }
 
   /** `method path` signed in as `user` (a login token of the fake issuer), with a JSON body. */
@@ -328,7 +343,7 @@ describe('what no request can make a healthy service answer, from the same app',
     body?: object,
   ) {
     const headers = {
-      authorization: `Bearer login:${user.id}:${user.username}`,
+      authorization: `Bearer login:${user.id}:${user.username}:${sessionId}`,
       'content-type': 'application/json',
     };
     return answerOf(await app.request(path, { method, headers, body: JSON.stringify(body) }));

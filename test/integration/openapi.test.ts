@@ -86,6 +86,46 @@ const CONTRACT: Record<string, Record<number, number[]>> = {
     500: [10500],
     503: [10154],
   },
+  'post /v1/tokens/refresh': {
+    200: [200],
+    400: [10100, 10155],
+    401: [10165],
+    429: [10156],
+    500: [10500],
+    503: [10154],
+  },
+  'post /v1/tokens/revoke': {
+    200: [200],
+    400: [10100, 10155],
+    429: [10156],
+    500: [10500],
+    503: [10154],
+  },
+  'get /v1/users/me/sessions': {
+    200: [200],
+    400: [10100],
+    401: [10160],
+    429: [10156],
+    500: [10500],
+    503: [10154],
+  },
+  'delete /v1/users/me/sessions/{id}': {
+    200: [200],
+    400: [10100],
+    401: [10160],
+    404: [404],
+    429: [10156],
+    500: [10500],
+    503: [10154],
+  },
+  'delete /v1/users/me/sessions': {
+    200: [200],
+    400: [10100],
+    401: [10160],
+    429: [10156],
+    500: [10500],
+    503: [10154],
+  },
   'get /healthz': { 200: [] },
   'get /readyz': { 200: [], 503: [10154] },
   'get /.well-known/jwks.json': { 200: [] },
@@ -99,6 +139,9 @@ const SIGNED_IN = [
   'get /v1/users/weibo/friends',
   'delete /v1/users/weibo/binding',
   'delete /v1/users/me',
+  'get /v1/users/me/sessions',
+  'delete /v1/users/me/sessions/{id}',
+  'delete /v1/users/me/sessions',
 ];
 
 let sut: ServiceUnderTest;
@@ -267,6 +310,9 @@ describe('GET /openapi.json', () => {
       ['/v1/users/me', 'delete'],
       ['/v1/users/weibo/friends', 'get'],
       ['/v1/users/weibo/binding', 'delete'],
+      ['/v1/users/me/sessions', 'get'],
+      ['/v1/users/me/sessions/{id}', 'delete'],
+      ['/v1/users/me/sessions', 'delete'],
     ] as const) {
       expect(
         doc.paths[route][method].responses['401'].headers,
@@ -338,6 +384,64 @@ describe('GET /openapi.json', () => {
       expect(answer(key), key).toEqual(component('Done'));
     }
     expect(fields(schemas.Done)).toEqual({ required: ['code'], properties: ['code'] });
+  });
+
+  it('documents refresh_token and expires_in on every answer that signs in', () => {
+    const { schemas } = doc.components;
+    const signedIn = ['code', 'expires_in', 'refresh_token', 'token', 'username'];
+    expect(fields(schemas.AccountBound)).toEqual({ required: signedIn, properties: signedIn });
+    const callback = [...signedIn, 'return_to'].sort();
+    expect(fields(schemas.SignedIn)).toEqual({ required: callback, properties: callback });
+    expect(schemas.AccountBound.properties.expires_in).toMatchObject({ type: 'integer' });
+    const answer = (key: string) => jsonSchemaOf(operation(key).responses['200']);
+    for (const key of ['post /v1/users/weibo/users', 'post /v1/tokens/refresh']) {
+      expect(answer(key), key).toEqual(component('AccountBound'));
+    }
+    const bound = resolve(answer('get /v1/users/weibo/users'));
+    expect(bound.anyOf ?? bound.oneOf).toContainEqual(component('SignedIn'));
+  });
+
+  it("documents the session API's bodies, answers and path by their component schemas", () => {
+    const { schemas } = doc.components;
+    for (const key of ['post /v1/tokens/refresh', 'post /v1/tokens/revoke']) {
+      const { requestBody } = operation(key);
+      expect(requestBody.required, key).toBe(true);
+      expect(requestBody.content['application/json'].schema, key).toEqual(
+        component('RefreshTokenBody'),
+      );
+    }
+    const body = ['refresh_token'];
+    expect(fields(schemas.RefreshTokenBody)).toEqual({ required: body, properties: body });
+    const answer = (key: string) => jsonSchemaOf(operation(key).responses['200']);
+    for (const key of [
+      'post /v1/tokens/revoke',
+      'delete /v1/users/me/sessions/{id}',
+      'delete /v1/users/me/sessions',
+    ]) {
+      expect(answer(key), key).toEqual(component('Done'));
+    }
+    expect(answer('get /v1/users/me/sessions')).toEqual(component('SessionList'));
+    const list = ['code', 'sessions'];
+    expect(fields(schemas.SessionList)).toEqual({ required: list, properties: list });
+    const session = ['created_at', 'current', 'id', 'last_used_at', 'user_agent'];
+    expect(fields(schemas.SessionList.properties.sessions.items)).toEqual({
+      required: session,
+      properties: session,
+    });
+    expect(schemas.SessionList.properties.sessions.items.properties.user_agent.type).toEqual([
+      'string',
+      'null',
+    ]);
+    const [id, ...others] = operation('delete /v1/users/me/sessions/{id}').parameters;
+    expect(others).toEqual([]);
+    expect(id).toMatchObject({
+      name: 'id',
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    });
+    const notFound = operation('delete /v1/users/me/sessions/{id}').responses['404'];
+    expect(notFound).toEqual({ $ref: '#/components/responses/NotFound' });
   });
 
   it('documents the optional query of the friends page', () => {

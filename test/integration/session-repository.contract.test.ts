@@ -169,6 +169,7 @@ describe.each([
       expect(await sessions.rotate(session.refreshHash, next)).toEqual({
         outcome: 'rotated',
         session: { ...withoutHash(session), lastUsedAt: next.now, expiresAt: next.expiresAt },
+        user: alice,
       });
       const third = rotation('third', at(2 * DAY));
       expect(await sessions.rotate(next.refreshHash, third)).toMatchObject({ outcome: 'rotated' });
@@ -389,7 +390,7 @@ describe.each([
     await sessions.revoke(user.id, session.id, t0);
     await sessions.revokeAll(user.id, t0);
     await sessions.findSignedInUser(user.id, session.id, t0);
-    expect(recorded).toHaveLength(10);
+    expect(recorded).toHaveLength(11);
     const plans = await database.db.transaction().execute(async (trx) => {
       await sql`set local enable_seqscan = off`.execute(trx);
       const explained: string[] = [];

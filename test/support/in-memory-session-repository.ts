@@ -58,7 +58,9 @@ export class InMemorySessionRepository implements SessionRepository {
       current.refreshHash = next.refreshHash;
       current.lastUsedAt = new Date(next.now);
       current.expiresAt = new Date(next.expiresAt);
-      return { outcome: 'rotated', session: toSession(current) };
+      const user = structuredClone(this.store.users.get(current.userId));
+      if (!user) throw new Error(`no user ${current.userId}`);
+      return { outcome: 'rotated', session: toSession(current), user };
     }
     const reused = this.rows().find((row) => row.usedHashes.includes(presentedHash));
     if (!reused) return { outcome: 'unknown' };

@@ -70,6 +70,28 @@ export function openApiConformance() {
   }
 
   /**
+   * `expectAnswer` for a response the operation takes by `$ref` from `components.responses`
+   * (e.g. `NotFound`): the body validates against the shared response's schema, and its code is
+   * listed there. Counted as seen both with its code and without (as `unanswered` lists it).
+   */
+  function expectSharedAnswer(key: string, answer: Answer, status: number, code: number): Answer {
+    const label = `${key} answered ${answer.status} ${JSON.stringify(answer.body)}`;
+    expect({ status: answer.status, code: answer.body?.code }, label).toEqual({ status, code });
+    const [method = '', route = ''] = key.split(' ');
+    const reference = doc.paths[route]?.[method]?.responses?.[status]?.$ref;
+    expect(reference, `${label}: not a shared response`).toMatch(/^#\/components\/responses\//);
+    const shared = reference.replace(/^#\//, '').split('/');
+    expectValid(pointer(...shared, 'content', 'application/json', 'schema'), answer.body, label);
+    expect(
+      codesOf(resolve({ $ref: reference }).content['application/json'].schema),
+      label,
+    ).toContain(code);
+    seen(key, status, code);
+    seen(key, status);
+    return answer;
+  }
+
+  /**
    * Every `method route status code` the document lists for the operations `which` selects
    * (`code` empty for a response without one) that no checked answer has shown yet.
    */
@@ -99,6 +121,7 @@ export function openApiConformance() {
     codesOf,
     expectValid,
     expectAnswer,
+    expectSharedAnswer,
     seen,
     unanswered,
   };
@@ -106,6 +129,9 @@ export function openApiConformance() {
 
 /** The operations of the account API (SPEC endpoints 4-9), as the document tags them. */
 export const isAccountOperation = (operation: Json) => (operation.tags ?? []).includes('Account');
+
+/** The operations of refresh and sign-out (SPEC endpoints 10 and 11), as the document tags them. */
+export const isSessionOperation = (operation: Json) => (operation.tags ?? []).includes('Sessions');
 
 export async function answerOf(response: Response): Promise<Answer> {
   const text = await response.text();

@@ -70,7 +70,13 @@ export class KyselySessionRepository implements SessionRepository {
               .insertInto('session_used_refresh_hashes')
               .values({ hash: presentedHash, session_id: rotated.id })
               .execute();
-            return { outcome: 'rotated', session: toSession(rotated) };
+            // The foreign key holds the user while this transaction holds its session.
+            const user = await trx
+              .selectFrom('users')
+              .selectAll()
+              .where('id', '=', rotated.user_id)
+              .executeTakeFirstOrThrow();
+            return { outcome: 'rotated', session: toSession(rotated), user: toUserProfile(user) };
           }
           const reused = await trx
             .updateTable('sessions')
