@@ -1,6 +1,10 @@
 // The demo front-end of weibo-auth: plain JavaScript, no build step.
-const TOKEN_KEY = 'weibo-auth-demo-token';
+const DATABASE = 'weibo-auth-demo';
+const STORE = 'session';
+const RECORD = 'current';
+const OLD_TOKEN_KEY = 'weibo-auth-demo-token';
 const LANG_KEY = 'weibo-auth-demo-lang';
+const REFRESH_LOCK = 'weibo-auth-demo-refresh';
 
 const TEXT = {
   zh: {
@@ -34,6 +38,15 @@ const TEXT = {
     unbound: '已解除微博绑定。',
     signedOut: '你已退出登录。',
     deleted: '你的账号已注销。',
+    sessionsTitle: '你在这些设备上登录着',
+    sessionTimes: ({ created, used }) => `${dateTime(created)} 登录，最近使用 ${dateTime(used)}`,
+    thisDevice: '本设备',
+    unknownAgent: '未知设备',
+    endSession: '让它退出',
+    sessionEndedThere: '那台设备已退出登录。',
+    signoutEverywhere: '在所有设备上退出',
+    signedOutEverywhere: '你已在所有设备上退出登录。',
+    sessionEnded: '你的登录已过期，或已在别处退出，请重新登录。',
     working: '正在完成微博登录…',
     bindTitle: '完善你的账号',
     bindIntro: '这个微博账号还没有绑定本站账号。创建一个，下次用微博即可直接登录。',
@@ -82,6 +95,16 @@ const TEXT = {
     unbound: 'Weibo is unlinked.',
     signedOut: 'You signed out.',
     deleted: 'Your account is deleted.',
+    sessionsTitle: 'Where you are signed in',
+    sessionTimes: ({ created, used }) =>
+      `Signed in ${dateTime(created)}, last used ${dateTime(used)}`,
+    thisDevice: 'this device',
+    unknownAgent: 'Unknown device',
+    endSession: 'Sign it out',
+    sessionEndedThere: 'That device is signed out.',
+    signoutEverywhere: 'Sign out everywhere',
+    signedOutEverywhere: 'You signed out everywhere.',
+    sessionEnded: 'Your sign-in expired or was ended elsewhere: sign in again.',
     working: 'Finishing the Weibo sign-in…',
     bindTitle: 'Complete your account',
     bindIntro:
@@ -147,6 +170,10 @@ const ERRORS = {
   10162: ['用户名或密码不对。', 'Wrong username or password.'],
   10163: ['这个账号已经绑定了一个微博账号。', 'This account is already bound to a Weibo account.'],
   10164: ['你的账号还没有绑定微博。', 'Your account has no Weibo account bound.'],
+  10165: [
+    '你的登录已过期，或已在别处退出，请重新登录。',
+    'Your sign-in expired or was ended elsewhere: sign in again.',
+  ],
   10500: ['服务出错了，请稍后再试。', 'Something went wrong; try again soon.'],
 };
 for (const [index, language] of ['zh', 'en'].entries()) {
@@ -154,20 +181,89 @@ for (const [index, language] of ['zh', 'en'].entries()) {
     ERRORS[code] ? `${ERRORS[code][index]} (${code} ${error})` : `${error} (${code})`;
 }
 
-// The login token is kept in sessionStorage: this tab only, gone when the tab closes, and never
-// sent by the browser on its own as a cookie would be. Memory alone would not do: the token
-// must outlive the navigation from callback.html back to the page the user came from. It lives
-// an hour, then the user signs in again; refresh tokens come with a later issue.
-const session = {
-  token: () => sessionStorage.getItem(TOKEN_KEY),
-  keep: (token) => sessionStorage.setItem(TOKEN_KEY, token),
-  end: () => sessionStorage.removeItem(TOKEN_KEY),
-};
-localStorage.removeItem(TOKEN_KEY); // where earlier versions of the demo kept it
+// What keeps the user signed in (SPEC "Sessions and keys"), and where this demo keeps it:
+//
+// - The login token (a JWT, sent as `Authorization: Bearer`, living `expires_in` seconds, an
+//   hour by default) stays in memory only, in `loginToken` below. A reload, a new tab or the
+//   navigation back from callback.html starts without one and gets a fresh one from the refresh
+//   token, so no copy of it lies around in storage.
+// - The refresh token (opaque, good for 30 days from its last use, replaced by a new one at
+//   every use) is kept in the origin's storage, so the user stays signed in across reloads,
+//   tabs and browser restarts, which is the point of it. The price: any script running on
+//   this origin (an XSS hole, a compromised third-party script) can read it and carry it away,
+//   and with it the session, until it expires or is ended in the session list. This demo is
+//   static files with no backend of its own, so a store that JavaScript can read is its only
+//   option. A production front-end with its own backend would keep the refresh token in an
+//   HttpOnly, Secure, SameSite cookie that no script can read, and refresh through that
+//   backend. Rotation limits the damage of a theft: the thief and the user hold the same
+//   chain, and whichever presents a used token second gets 10165 and ends the session for both.
+// - Sign-out revokes the refresh token at the service, then forgets both tokens here.
+//
+// Two tabs refreshing at once would present the same refresh token twice, which the service
+// takes for theft and answers by ending the session. So a refresh holds a Web Lock shared by
+// every tab of this origin, and reads the stored token only once it holds it: a tab that
+// waited presents the token the one before it stored, not the used one. That read must see the
+// other tab's write, which is why the token is in IndexedDB and not in localStorage: it is as
+// exposed to scripts and lives as long, but a transaction sees every transaction committed
+// before it, whichever tab committed it, while Chromium keeps a copy of localStorage in each
+// tab and brings it up to date only a moment later (the browser test caught a tab presenting
+// the used token that way). Web Locks exist in every current browser, but only in secure
+// contexts (https, or http on localhost); elsewhere the demo refreshes unlocked and accepts
+// the risk: two tabs loading at the same instant may end the session, and the user signs in again.
+let loginToken = null;
+
+let database;
+
+function openDatabase() {
+  database ??= new Promise((resolve, reject) => {
+    const opening = indexedDB.open(DATABASE, 1);
+    opening.onupgradeneeded = () => opening.result.createObjectStore(STORE);
+    opening.onsuccess = () => resolve(opening.result);
+    opening.onerror = () => reject(opening.error);
+  });
+  return database;
+}
+
+/**
+ * One transaction on the stored sign-in, `{refresh_token, username}` (the username prefills
+ * forms): resolves the record found (or null). With `change`, it is replaced in the same
+ * transaction by what `change(found)` gives: a record, null for none, undefined to leave it.
+ */
+async function stored(change) {
+  const db = await openDatabase();
+  return new Promise((resolve, reject) => {
+    const transaction = db.transaction(STORE, change ? 'readwrite' : 'readonly');
+    const store = transaction.objectStore(STORE);
+    const reading = store.get(RECORD);
+    reading.onsuccess = () => {
+      const next = change?.(reading.result ?? null);
+      if (next === null) store.delete(RECORD);
+      else if (next !== undefined) store.put(next, RECORD);
+    };
+    transaction.oncomplete = () => resolve(reading.result ?? null);
+    transaction.onerror = () => reject(transaction.error);
+    transaction.onabort = () => reject(transaction.error);
+  });
+}
+
+const storedSession = () => stored();
+const asStored = ({ refresh_token, username }) => ({ refresh_token, username });
+
+function forgetSession() {
+  loginToken = null;
+  return stored(() => null);
+}
+
+// Where earlier versions of the demo kept the login token.
+localStorage.removeItem(OLD_TOKEN_KEY);
+sessionStorage.removeItem(OLD_TOKEN_KEY);
 
 let lang = localStorage.getItem(LANG_KEY) || (navigator.language.startsWith('zh') ? 'zh' : 'en');
 const $ = (id) => document.getElementById(id);
-const date = (iso) => new Date(iso).toLocaleDateString(lang === 'zh' ? 'zh-CN' : 'en');
+const locale = () => (lang === 'zh' ? 'zh-CN' : 'en');
+const date = (iso) => new Date(iso).toLocaleDateString(locale());
+const dateTime = (iso) =>
+  new Date(iso).toLocaleString(locale(), { dateStyle: 'medium', timeStyle: 'short' });
 
 function t(key, vars) {
   const entry = TEXT[lang][key];
@@ -202,11 +298,11 @@ function clearMessages() {
   for (const id of ['error', 'notice', 'weibo-again']) if ($(id)) $(id).hidden = true;
 }
 
-/** A call to the API: its JSON answer, or `{code, error}` made up when there is none. */
-async function api(path, { method = 'GET', body, signedIn = false } = {}) {
+/** One request to the API: its JSON answer, or `{code, error}` made up when there is none. */
+async function request(path, { method = 'GET', body, token } = {}) {
   const headers = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
-  if (signedIn) headers.authorization = `Bearer ${session.token()}`;
+  if (token) headers.authorization = `Bearer ${token}`;
   try {
     const response = await fetch(`/v1${path}`, {
       method,
@@ -220,6 +316,81 @@ async function api(path, { method = 'GET', body, signedIn = false } = {}) {
   } catch {
     return { code: 0, error: 'Network error' };
   }
+}
+
+/**
+ * A call to the API, `signedIn` with the login token. One the service refuses (10160: past its
+ * hour, or this page has none yet) is refreshed once with the refresh token and the call sent
+ * again; the service refused the first before doing anything, so even a DELETE may be repeated.
+ */
+async function api(path, { method = 'GET', body, signedIn = false } = {}) {
+  if (signedIn && !loginToken && (await storedSession())) {
+    const refreshed = await refreshSession();
+    if (refreshed.code !== 200) return refreshed;
+  }
+  const sent = signedIn ? loginToken : null;
+  const answer = await request(path, { method, body, token: sent });
+  if (!signedIn || answer.code !== 10160 || !(await storedSession())) return answer;
+  if (loginToken === sent) {
+    const refreshed = await refreshSession();
+    if (refreshed.code !== 200) return refreshed;
+  } // else another call of this page has refreshed meanwhile
+  return request(path, { method, body, token: loginToken });
+}
+
+/** Runs `task` holding the lock all tabs take to refresh (see the comment on storage above). */
+function withRefreshLock(task) {
+  return navigator.locks ? navigator.locks.request(REFRESH_LOCK, task) : task();
+}
+
+let refreshing = null;
+
+/**
+ * A new login token (kept in memory) and a new refresh token (stored) for the stored refresh
+ * token; resolves the service's answer. 10165 (expired, revoked, ended elsewhere) forgets it.
+ * Calls of one page share one refresh; tabs take turns (withRefreshLock).
+ */
+function refreshSession() {
+  refreshing ??= withRefreshLock(async () => {
+    const presented = (await storedSession())?.refresh_token;
+    if (!presented) {
+      loginToken = null;
+      return { code: 10165, error: 'Session expired' };
+    }
+    const answer = await request('/tokens/refresh', {
+      method: 'POST',
+      body: { refresh_token: presented },
+    });
+    // Stored in place of the presented token, unless a sign-in or a sign-out (which take no
+    // lock) has replaced that meanwhile: theirs is newer than this answer.
+    const unchanged = (found) => found?.refresh_token === presented;
+    if (answer.code === 200) {
+      await stored((found) => (unchanged(found) ? asStored(answer) : undefined));
+      loginToken = answer.token;
+    } else if (answer.code === 10165) {
+      await stored((found) => (unchanged(found) ? null : undefined));
+      loginToken = null;
+    } // else (service unreachable, 5xx, 429): the stored token is kept for the next try
+    return answer;
+  }).finally(() => {
+    refreshing = null;
+  });
+  return refreshing;
+}
+
+/**
+ * Keeps the tokens of a sign-in. A sign-in while signed in (linking Weibo, signing in with
+ * Weibo again) starts a new session: the one it replaces is ended, not left behind.
+ */
+async function keepSession(answer) {
+  const replaced = (await stored(() => asStored(answer)))?.refresh_token;
+  loginToken = answer.token;
+  if (replaced && replaced !== answer.refresh_token) await revokeRefreshToken(replaced);
+}
+
+/** Ends the session of a refresh token at the service; answers 200 even for an unknown one. */
+function revokeRefreshToken(refreshToken) {
+  return request('/tokens/revoke', { method: 'POST', body: { refresh_token: refreshToken } });
 }
 
 function claimsOf(token) {
@@ -240,8 +411,12 @@ async function signInWithWeibo() {
   else showError(answer);
 }
 
-function signedIn(token, returnTo = '/') {
-  session.keep(token);
+/**
+ * A sign-in on the callback page: its refresh token stored, then back to where the user was.
+ * The login token dies with this page; the next one refreshes on load.
+ */
+async function signedIn(answer, returnTo = '/') {
+  await keepSession(answer);
   location.assign(returnTo.startsWith('/') && !returnTo.startsWith('//') ? returnTo : '/');
 }
 
@@ -250,8 +425,10 @@ function signedIn(token, returnTo = '/') {
 /** Which friends page is shown: the cursors that led to it, the current one last. */
 const pager = { cursors: [0], next: 0 };
 
-function showSignedOut(notice) {
-  session.end();
+/** The signed-out view; the stored refresh token is forgotten unless `keep` (a failed refresh). */
+async function showSignedOut(notice, { keep = false } = {}) {
+  if (keep) loginToken = null;
+  else await forgetSession();
   $('signed-in').hidden = true;
   $('delete-form').reset();
   $('delete-form').hidden = true;
@@ -259,9 +436,9 @@ function showSignedOut(notice) {
   if (notice) say($('notice'), notice);
 }
 
-/** An error of a signed-in request; 10160 means the session is over. */
-function signedInError(body) {
-  if (body.code === 10160) showSignedOut();
+/** An error of a signed-in request; 10160 (no refresh token) or 10165 means the session is over. */
+async function signedInError(body) {
+  if (body.code === 10160 || body.code === 10165) await showSignedOut();
   showError(body);
 }
 
@@ -271,14 +448,90 @@ async function showAccount() {
   $('signed-out').hidden = true;
   $('signed-in').hidden = false;
   $('whoami').textContent = me.user.username;
-  $('claims').textContent = JSON.stringify(claimsOf(session.token()), null, 2);
+  $('claims').textContent = JSON.stringify(claimsOf(loginToken), null, 2);
   const bound = me.weibo !== null;
   if (bound) say($('weibo-status'), 'weiboBound', { uid: me.weibo.uid, since: me.weibo.bound_at });
   else say($('weibo-status'), 'weiboUnbound');
   $('unbind').hidden = !bound;
   $('link-weibo').hidden = bound;
   $('friends-box').hidden = !bound;
-  if (bound) await showFriends([0]);
+  await Promise.all([showSessions(), bound && showFriends([0])]);
+}
+
+/** The user's sessions: this device's, the others' with a button to end each. */
+async function showSessions() {
+  const answer = await api('/users/me/sessions', { signedIn: true });
+  if (answer.code !== 200) return signedInError(answer);
+  $('sessions').replaceChildren(...answer.sessions.map(sessionItem));
+}
+
+function sessionItem(session) {
+  const item = document.createElement('li');
+  item.dataset.id = session.id;
+  item.classList.toggle('current', session.current);
+  const title = document.createElement('div');
+  const agent = document.createElement('strong');
+  const described = describeAgent(session.user_agent);
+  if (described) agent.textContent = described;
+  else say(agent, 'unknownAgent');
+  if (session.user_agent) agent.title = session.user_agent;
+  title.append(agent);
+  if (session.current) {
+    const badge = document.createElement('span');
+    badge.className = 'badge';
+    say(badge, 'thisDevice');
+    title.append(' ', badge);
+  }
+  const times = document.createElement('small');
+  say(times, 'sessionTimes', { created: session.created_at, used: session.last_used_at });
+  item.append(title, times);
+  if (!session.current) {
+    const end = document.createElement('button');
+    end.type = 'button';
+    end.className = 'end';
+    say(end, 'endSession');
+    end.addEventListener('click', () => endSession(session.id, end));
+    item.append(end);
+  }
+  return item;
+}
+
+/** "Chrome · Windows" for a browser's User-Agent; any other is shown as it is, cut short. */
+function describeAgent(agent) {
+  if (!agent) return null;
+  const browsers = [
+    [/Edg\//, 'Edge'],
+    [/OPR\//, 'Opera'],
+    [/Firefox\/|FxiOS\//, 'Firefox'],
+    [/Chrome\/|CriOS\//, 'Chrome'],
+    [/Version\/[\d.]+.*Safari\//, 'Safari'],
+  ];
+  const systems = [
+    [/Android/, 'Android'],
+    [/iPhone|iPad|iPod/, 'iOS'],
+    [/Windows/, 'Windows'],
+    [/Macintosh|Mac OS X/, 'macOS'],
+    [/CrOS/, 'ChromeOS'],
+    [/Linux/, 'Linux'],
+  ];
+  const browser = browsers.find(([pattern]) => pattern.test(agent))?.[1];
+  const system = systems.find(([pattern]) => pattern.test(agent))?.[1];
+  if (browser && system) return `${browser} · ${system}`;
+  return agent.length > 80 ? `${agent.slice(0, 79)}…` : agent;
+}
+
+async function endSession(id, button) {
+  clearMessages();
+  button.disabled = true;
+  const answer = await api(`/users/me/sessions/${encodeURIComponent(id)}`, {
+    method: 'DELETE',
+    signedIn: true,
+  });
+  // 404: it ended meanwhile, and the list shows it gone.
+  if (answer.code === 200) say($('notice'), 'sessionEndedThere');
+  else if (answer.code === 404) showError(answer);
+  else return signedInError(answer);
+  await showSessions();
 }
 
 async function showFriends(cursors) {
@@ -337,7 +590,7 @@ function home() {
     });
     if (answer.code !== 200) return showError(answer);
     event.target.reset();
-    session.keep(answer.token);
+    await keepSession(answer);
     await showAccount();
   });
   const turnPage = (cursors) => {
@@ -354,9 +607,19 @@ function home() {
     say($('notice'), 'unbound');
     await showAccount();
   });
-  $('signout').addEventListener('click', () => {
+  $('signout').addEventListener('click', async () => {
     clearMessages();
-    showSignedOut('signedOut');
+    const session = await storedSession();
+    // Forgotten here whatever the service answers: the user asked to be signed out.
+    const answer = session ? await revokeRefreshToken(session.refresh_token) : { code: 200 };
+    await showSignedOut('signedOut');
+    if (answer.code !== 200) showError(answer);
+  });
+  $('signout-everywhere').addEventListener('click', async () => {
+    clearMessages();
+    const answer = await api('/users/me/sessions', { method: 'DELETE', signedIn: true });
+    if (answer.code !== 200) return signedInError(answer);
+    await showSignedOut('signedOutEverywhere');
   });
   $('delete').addEventListener('click', () => {
     $('delete-form').hidden = false;
@@ -375,10 +638,19 @@ function home() {
       body: { password: $('delete-password').value },
     });
     if (answer.code !== 200) return signedInError(answer);
-    showSignedOut('deleted');
+    await showSignedOut('deleted');
   });
-  if (session.token()) showAccount();
-  else showSignedOut();
+  start();
+}
+
+/** On load: signed in again with the stored refresh token, if there is one that still works. */
+async function start() {
+  if (!(await storedSession())) return showSignedOut();
+  const refreshed = await refreshSession();
+  if (refreshed.code === 200) return showAccount();
+  if (refreshed.code === 10165) return showSignedOut('sessionEnded');
+  await showSignedOut(undefined, { keep: true }); // the service could not answer: a reload tries again
+  showError(refreshed);
 }
 
 // ---- The callback page: Weibo sends the user back here with a code. ----
@@ -405,7 +677,7 @@ async function callback() {
     `/users/weibo/users?${new URLSearchParams({ code: query.get('code') ?? '', state: query.get('state') ?? '' })}`,
   );
   $('working').hidden = true;
-  if (answer.code === 200) return signedIn(answer.token, answer.return_to);
+  if (answer.code === 200) return signedIn(answer, answer.return_to);
   if (answer.code !== 201) return showError(answer);
 
   $('bind').hidden = false;
@@ -417,7 +689,7 @@ async function callback() {
   }
   $('username').value = suggestedUsername(answer.profile, answer.uid);
   // Signed in already (the "Link Weibo" button): that is the account to link, most likely.
-  $('link-username').value = claimsOf(session.token() ?? '')?.username ?? '';
+  $('link-username').value = (await storedSession())?.username ?? '';
   $('have-account').addEventListener('click', () => chooseForm('link-form'));
   $('new-account').addEventListener('click', () => chooseForm('bind-form'));
 
@@ -428,7 +700,7 @@ async function callback() {
       const fields = Object.fromEntries(new FormData(form));
       const body = { ...fields, ...extra, bind_token: answer.bind_token };
       const bound = await api(path, { method: 'POST', body });
-      if (bound.code === 200) signedIn(bound.token, answer.return_to);
+      if (bound.code === 200) signedIn(bound, answer.return_to);
       else showError(bound);
     });
   submit($('bind-form'), '/users/weibo/users', { uid: answer.uid });
