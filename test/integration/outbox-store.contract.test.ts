@@ -1,3 +1,4 @@
+import { CompiledQuery, type RootOperationNode, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KyselyOutbox } from '../../src/adapters/persistence/kysely-outbox.ts';
 import { KyselyOutboxStore } from '../../src/adapters/persistence/kysely-outbox-store.ts';
@@ -183,5 +184,41 @@ describe.each([
     const after = await subject.store.backlog();
     expect(after.unpublished).toBe(1);
     expect(Math.abs(after.oldestAgeSeconds - 30)).toBeLessThan(2);
+  });
+});
+
+describe('the Kysely outbox store on a backlog', () => {
+  it('claims through the created_at index, without sorting the backlog', async () => {
+    // A backlog the planner knows about: 2,000 due rows, then fresh statistics.
+    await sql`
+      insert into outbox (id, type, aggregate_id, payload, created_at)
+      select gen_random_uuid(), 'UserBoundToWeibo', gen_random_uuid()::text, '{}'::jsonb,
+             now() - make_interval(secs => n)
+      from generate_series(1, 2000) as n`.execute(database.db);
+    await sql`analyze outbox`.execute(database.db);
+    const recorded: RootOperationNode[] = [];
+    const recording = database.db.withPlugin({
+      transformQuery: ({ node }) => {
+        if (node.kind === 'SelectQueryNode') recorded.push(node);
+        return node;
+      },
+      transformResult: async ({ result }) => result,
+    });
+    await new KyselyOutboxStore(recording).claim(100, async () => ({ published: [], failed: [] }));
+    expect(recorded).toHaveLength(1);
+    const [claim] = recorded;
+    const plan = await database.db.transaction().execute(async (trx) => {
+      await sql`set local enable_seqscan = off`.execute(trx);
+      const query = trx.getExecutor().compileQuery(claim as RootOperationNode, {
+        queryId: crypto.randomUUID(),
+      });
+      const { rows } = await trx.executeQuery<{ 'QUERY PLAN': string }>(
+        CompiledQuery.raw(`explain ${query.sql}`, [...query.parameters]),
+      );
+      return rows.map((row) => row['QUERY PLAN']).join('\n');
+    });
+    await sql`delete from outbox`.execute(database.db);
+    expect(plan).toContain('outbox_unpublished_created_idx');
+    expect(plan).not.toMatch(/\bSort\b/);
   });
 });
