@@ -1,0 +1,359 @@
+/**
+ * `npm run bench [-- --seconds N | --smoke | --markdown]`: builds the service, starts it and its
+ * peers on 127.0.0.1, measures each scenario in turn (50 connections, one at a time), prints one
+ * table of figures, ratios and targets, and writes it as JSON under bench/results/. Every target
+ * is a ratio measured in the same run: absolute numbers on a shared machine are noisy.
+ *
+ * Needs Postgres (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres: a database
+ * of its own is created there and dropped after) and Redis (REDIS_URL, default
+ * redis://127.0.0.1:6379: the run's keys are deleted after; login states expire by themselves).
+ * See BENCHMARKS.md.
+ */
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { CONNECTIONS } from './load.ts';
+import { outboxScenarios } from './outbox-scenarios.ts';
+import {
+  heapMb,
+  residentMb,
+  type Served,
+  spawnServer,
+  spawnService,
+  stopAll,
+} from './processes.ts';
+import {
+  argon2Alone,
+  authorize,
+  type BoundUser,
+  bind,
+  boundLogin,
+  peer,
+  problems,
+  type Sizes,
+  signedInRead,
+  tokenEndpointAlone,
+  WEIBO_CLIENT,
+} from './scenarios.ts';
+import { createDatabase, deleteKeys, dropDatabase, serviceKeys } from './setup.ts';
+import {
+  atLeast,
+  type BenchRow,
+  formatMarkdown,
+  formatTable,
+  machine,
+  RESULTS_DIR,
+  ratio,
+  writeResults,
+} from './table.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: 'string' },
+    smoke: { type: 'boolean', default: false },
+    markdown: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+  },
+});
+const smoke = args.smoke ?? false;
+const seconds = smoke ? 2 : Number(args.seconds ?? 8);
+if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 60) {
+  throw new Error('--seconds takes a number of seconds from 1 to 60');
+}
+const sizes: Sizes = smoke
+  ? { seconds, warmSeconds: 0.5, logins: 4_000, tokenCodes: 30_000, binds: 300 }
+  : {
+      seconds,
+      warmSeconds: 1,
+      logins: Math.ceil(seconds * 2_500),
+      tokenCodes: Math.ceil(seconds * 15_000),
+      binds: Math.ceil(seconds * 300),
+    };
+
+const startedAt = new Date();
+const profileDir = args.profile
+  ? path.join(RESULTS_DIR, 'profiles', startedAt.toISOString().replaceAll(':', '-'))
+  : undefined;
+const runId = `${startedAt.getTime().toString(36)}${process.pid.toString(36)}`;
+const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const databaseName = `weibo_auth_bench_${runId}`;
+const outboxDatabaseName = `${databaseName}_outbox`;
+const queue = `bench-${runId}-events`;
+const keyPrefix = `bench:${runId}:`;
+
+const measured: Record<string, { value: number; p99Ms?: number }> = {};
+const databases: string[] = [];
+
+async function freshDatabase(name: string): Promise<string> {
+  const url = await createDatabase(adminUrl, name);
+  databases.push(name);
+  return url;
+}
+
+function step(text: string) {
+  const elapsed = ((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(3);
+  console.log(`[${elapsed} s] ${text}`);
+}
+
+/** Runs one part; a failure is reported under the table and fails the run, the rest goes on. */
+async function part(name: string, body: () => Promise<void>) {
+  try {
+    await body();
+  } catch (error) {
+    problems.push(`${name}: ${(error as Error).stack ?? error}`);
+    step(`${name} FAILED: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+
+async function cleanUp() {
+  await stopAll();
+  for (const name of databases) await dropDatabase(adminUrl, name).catch(() => undefined);
+  await deleteKeys(redisUrl, [`${keyPrefix}*`, `bull:${queue}:*`]).catch(() => undefined);
+}
+
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    interrupted = true;
+    console.error(`\n${signal}: stopping the processes and removing the run's data`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+const rss: { idle?: number; after?: number } = {};
+let outbox: BenchRow[] = [];
+
+try {
+  step(
+    `${smoke ? 'smoke run' : 'full run'}: ${seconds} s per scenario, ${CONNECTIONS} connections, ` +
+      `one scenario at a time`,
+  );
+  const record = (name: string, result: { perSecond: number; p99Ms: number }) => {
+    measured[name] = { value: result.perSecond, p99Ms: result.p99Ms };
+    step(`${name}: ${result.perSecond.toFixed(0)}/s, p99 ${result.p99Ms.toFixed(1)} ms`);
+  };
+
+  await part('peers', async () => {
+    record(
+      'hello',
+      await peer('bare Hono hello', 'peers/hono-hello.ts', sizes, {}, { path: '/', okStatus: 200 }),
+    );
+    record(
+      'limit',
+      await peer(
+        'bare Hono + SET EX',
+        'peers/hono-set.ts',
+        sizes,
+        { REDIS_URL: redisUrl, BENCH_KEY_PREFIX: `${keyPrefix}hono-set:` },
+        { path: '/', okStatus: 200 },
+      ),
+    );
+    record(
+      'peer',
+      await peer(
+        'Express + passport',
+        'peers/express-passport.ts',
+        sizes,
+        { REDIS_URL: redisUrl, BENCH_KEY_PREFIX: `${keyPrefix}sess:` },
+        { path: '/authorize', okStatus: 302 },
+      ),
+    );
+  });
+
+  const databaseUrl = await freshDatabase(databaseName);
+  const weibo = await spawnServer('fake-weibo.ts', WEIBO_CLIENT);
+  const baseEnv = {
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    ...WEIBO_CLIENT,
+    WEIBO_API_BASE_URL: weibo.url,
+    ...serviceKeys(),
+    LOG_LEVEL: 'warn',
+    OUTBOX_QUEUES: queue,
+    // The states prepared for the logins are used within seconds; the others expire soon.
+    STATE_TTL_SECONDS: '300',
+    BIND_RATE_LIMIT_PER_HOUR: '0',
+    LOGIN_RATE_LIMIT_PER_HOUR: '0',
+  };
+
+  // One service for the scenarios with limits off (the RSS rows are of this process), another
+  // with limits on; with --profile, a service of its own per scenario, each writing its profile.
+  const startService = (label: string, rateLimitPerMinute: string) =>
+    spawnService(
+      { ...baseEnv, RATE_LIMIT_PER_MINUTE: rateLimitPerMinute },
+      profileDir
+        ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${label}.cpuprofile`]
+        : [],
+    );
+  let shared: Served | undefined;
+  const withService = async (label: string, body: (service: Served) => Promise<void>) => {
+    if (!profileDir) {
+      shared ??= await startService('service', '0');
+      await body(shared);
+      const metrics = `${shared.url}/metrics`;
+      const after = await residentMb(shared.process.pid ?? 0, metrics);
+      step(`  service RSS now ${after?.toFixed(0)} MB (${await heapMb(metrics)} MB)`);
+      return;
+    }
+    const service = await startService(label, '0');
+    try {
+      await body(service);
+    } finally {
+      await service.stop();
+    }
+  };
+
+  await part('service, rate limits off', async () => {
+    try {
+      await withService('idle', async (service) => {
+        await sleep(1000);
+        rss.idle = await residentMb(service.process.pid ?? 0, `${service.url}/metrics`);
+      });
+      let bound: BoundUser[] = [];
+      await part('authorize, limits off', () =>
+        withService('authorize', async (service) => {
+          record('authorize', await authorize('authorize, limits off', service.url, sizes));
+        }),
+      );
+      await part('bind', () =>
+        withService('bind', async (service) => {
+          const binds = await bind(service.url, weibo.url, sizes);
+          bound = binds.bound;
+          record('bind', binds.measured);
+        }),
+      );
+      await part('argon2id alone', async () => {
+        record('argon2', await argon2Alone(sizes, CONNECTIONS));
+      });
+      await part('bound-user login', () =>
+        withService('login', async (service) => {
+          record('login', await boundLogin(service.url, weibo.url, bound, sizes));
+        }),
+      );
+      await part('token endpoint alone', async () => {
+        record('token', await tokenEndpointAlone(sizes));
+      });
+      await part('signed-in read', () =>
+        withService('read', async (service) => {
+          const user = bound[0];
+          if (!user) throw new Error('no bound user to sign in with');
+          record('read', await signedInRead(service.url, user, sizes));
+        }),
+      );
+      if (shared) rss.after = await residentMb(shared.process.pid ?? 0, `${shared.url}/metrics`);
+    } finally {
+      await shared?.stop();
+    }
+  });
+
+  await part('service, rate limits on', async () => {
+    // Counts every request in Redis, with a limit too high to trip (the most config allows).
+    const service = await startService('authorize-limits-on', '1000000');
+    try {
+      record('authorizeLimited', await authorize('authorize, limits on', service.url, sizes));
+    } finally {
+      await service.stop();
+    }
+  });
+  await weibo.stop();
+  if (profileDir) step(`CPU profiles of the service: ${path.relative(process.cwd(), profileDir)}`);
+
+  await part('outbox', async () => {
+    step('outbox scenarios');
+    // bench/outbox-scenarios.ts, on a fresh database of its own.
+    const outboxDatabaseUrl = await freshDatabase(outboxDatabaseName);
+    outbox = await outboxScenarios({ databaseUrl: outboxDatabaseUrl, redisUrl, smoke });
+    for (const row of outbox) step(`${row.name}: ${row.value.toFixed(0)} ${row.unit}`);
+  });
+} finally {
+  if (!interrupted) await cleanUp();
+}
+
+function row(
+  name: string,
+  key: string,
+  unit: string,
+  against?: BenchRow,
+  minimum?: number,
+): BenchRow | undefined {
+  const figure = measured[key];
+  if (!figure) return undefined;
+  const compared = ratio(figure.value, against);
+  return {
+    name,
+    value: figure.value,
+    unit,
+    p99Ms: figure.p99Ms,
+    ...(compared && { ratio: compared }),
+    ...(minimum !== undefined && { target: atLeast(compared?.value, minimum) }),
+  };
+}
+
+const hello = row('baseline: Hono hello', 'hello', 'req/s');
+const limit = row('limit: Hono + SET EX', 'limit', 'req/s', hello);
+const expressPeer = row('peer: Express + passport', 'peer', 'req/s', limit);
+const authorizeRow = row('authorize, limits off', 'authorize', 'req/s', limit, 0.65);
+const tokenAlone = row('Weibo token endpoint alone', 'token', 'req/s');
+const argon2 = row('argon2id alone', 'argon2', 'hashes/s');
+const rows: BenchRow[] = [
+  hello,
+  limit,
+  expressPeer,
+  authorizeRow,
+  row('authorize, limits off, vs peer', 'authorize', 'req/s', expressPeer, 2.5),
+  measured.authorize && {
+    name: 'authorize, limits off, p99',
+    value: measured.authorize.p99Ms ?? Number.NaN,
+    unit: 'ms',
+    target: { text: '<= 10 ms', met: (measured.authorize.p99Ms ?? Number.POSITIVE_INFINITY) <= 10 },
+  },
+  row('authorize, limits on', 'authorizeLimited', 'req/s', limit, 0.5),
+  tokenAlone,
+  row('bound-user login', 'login', 'logins/s', tokenAlone, 0.35),
+  argon2,
+  row('bind', 'bind', 'binds/s', argon2, 0.8),
+  row('signed-in read (users/me)', 'read', 'req/s', limit, 0.5),
+  ...outbox,
+  rss.idle !== undefined && {
+    name: 'memory: RSS at idle',
+    value: rss.idle,
+    unit: 'MB',
+    target: { text: '<= 200 MB', met: rss.idle <= 200 },
+  },
+  rss.after !== undefined && {
+    name: 'memory: RSS after the run',
+    value: rss.after,
+    unit: 'MB',
+    target: { text: '<= 200 MB', met: rss.after <= 200 },
+  },
+].filter((entry): entry is BenchRow => Boolean(entry));
+
+const info = machine();
+const wallSeconds = (Date.now() - startedAt.getTime()) / 1000;
+console.log(
+  `\n${info.cpus} CPUs (${info.model}), Node ${info.node}, ${info.os}; ` +
+    `${seconds} s per scenario, ${CONNECTIONS} connections${smoke ? ', smoke run' : ''}\n`,
+);
+console.log(formatTable(rows));
+const withTargets = rows.filter((entry) => entry.target);
+const missed = withTargets.filter((entry) => !entry.target?.met);
+console.log(
+  `\n${withTargets.length - missed.length} of ${withTargets.length} targets met` +
+    (missed.length > 0 ? `; not met: ${missed.map((entry) => entry.name).join('; ')}` : ''),
+);
+if (args.markdown) console.log(`\n${formatMarkdown(rows)}`);
+const files = await writeResults({
+  startedAt: startedAt.toISOString(),
+  wallSeconds,
+  options: { seconds, smoke, profile: profileDir !== undefined, connections: CONNECTIONS },
+  machine: info,
+  rows,
+});
+console.log(`\nwritten: ${files.map((file) => path.relative(process.cwd(), file)).join(', ')}`);
+console.log(`wall time: ${wallSeconds.toFixed(0)} s`);
+if (problems.length > 0) {
+  console.error(`\n${problems.length} problem(s):\n${problems.map((p) => `- ${p}`).join('\n')}`);
+  process.exitCode = 1;
+}
