@@ -1,5 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { RefreshTokenReused, SessionExpired } from '../domain/errors.ts';
+import { newSecret } from './browser-binding.ts';
 import type { Clock, IdGenerator, TokenIssuer } from './ports.ts';
 import type { Session, SessionRepository } from './session-ports.ts';
 
@@ -35,7 +36,7 @@ export class Sessions {
 
   async start(user: { id: string; username: string }, userAgent?: string): Promise<SignedIn> {
     const now = this.clock.now();
-    const refreshToken = newRefreshToken();
+    const refreshToken = newSecret();
     const session: Session = {
       id: this.ids.uuid(),
       userId: user.id,
@@ -52,7 +53,7 @@ export class Sessions {
   async refresh(refreshToken: unknown): Promise<SignedIn> {
     if (typeof refreshToken !== 'string' || refreshToken === '') throw new SessionExpired();
     const now = this.clock.now();
-    const next = newRefreshToken();
+    const next = newSecret();
     const rotated = await this.sessions.rotate(hashOf(refreshToken), {
       refreshHash: hashOf(next),
       now,
@@ -97,10 +98,6 @@ export class Sessions {
   private refreshExpiry(now: Date): Date {
     return new Date(now.getTime() + this.lifetimes.refreshTtlSeconds * 1000);
   }
-}
-
-function newRefreshToken(): string {
-  return randomBytes(32).toString('base64url');
 }
 
 function hashOf(refreshToken: string): string {
