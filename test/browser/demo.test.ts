@@ -1,12 +1,9 @@
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { type Browser, chromium, type Page, type Response } from 'playwright-core';
+import type { Page, Response } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { spawnService, waitForExit } from '../support/service-process.ts';
+import { type BrowserHarness, startBrowserHarness } from '../support/browser-harness.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(import.meta.dirname, '../artifacts');
 
 // The sandbox Weibo's preset users: each follows the two others.
@@ -15,31 +12,16 @@ const ALICE = '1000000002';
 const TESTER = '1000000003';
 const PASSWORD = 'correct horse battery';
 
-let service: Awaited<ReturnType<typeof spawnService>>;
-let browser: Browser;
-let workdir: string;
+let harness: BrowserHarness;
+let service: BrowserHarness['service'];
+let browser: BrowserHarness['browser'];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `No Chromium at ${CHROMIUM}: apt-get install -y chromium, or set CHROMIUM_PATH`,
-    );
-  }
-  // A fresh start with no variables at all, its ./.data in a folder of its own.
-  workdir = await mkdtemp(path.join(tmpdir(), 'weibo-auth-demo-'));
-  service = await spawnService({}, workdir);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  harness = await startBrowserHarness('demo');
+  ({ service, browser } = harness);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  service?.process.kill('SIGTERM');
-  if (service) await waitForExit(service.process);
-  await rm(workdir, { recursive: true, force: true });
-});
+afterAll(() => harness?.close());
 
 /** Runs one step of a story; when it fails, a screenshot of each page is kept. */
 async function step(pages: Page | Page[], name: string, action: () => Promise<void>) {

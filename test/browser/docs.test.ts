@@ -1,12 +1,8 @@
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { spawnService, waitForExit } from '../support/service-process.ts';
+import { type BrowserHarness, startBrowserHarness } from '../support/browser-harness.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(import.meta.dirname, '../artifacts');
 const LOGIN_OPERATIONS = [
   ['get', '/v1/users/weibo/authorization'],
@@ -14,30 +10,16 @@ const LOGIN_OPERATIONS = [
   ['post', '/v1/users/weibo/users'],
 ];
 
-let service: Awaited<ReturnType<typeof spawnService>>;
-let browser: Browser;
-let workdir: string;
+let harness: BrowserHarness;
+let service: BrowserHarness['service'];
+let browser: BrowserHarness['browser'];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `No Chromium at ${CHROMIUM}: apt-get install -y chromium, or set CHROMIUM_PATH`,
-    );
-  }
-  workdir = await mkdtemp(path.join(tmpdir(), 'weibo-auth-docs-'));
-  service = await spawnService({}, workdir);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  harness = await startBrowserHarness('docs');
+  ({ service, browser } = harness);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  service?.process.kill('SIGTERM');
-  if (service) await waitForExit(service.process);
-  await rm(workdir, { recursive: true, force: true });
-});
+afterAll(() => harness?.close());
 
 it('renders the login operations and their responses offline, logging no error', async () => {
   const page = await browser.newPage({ locale: 'en-US' });
