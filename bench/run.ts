@@ -53,8 +53,30 @@ const { values: args } = parseArgs({
     smoke: { type: 'boolean', default: false },
     markdown: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    only: { type: 'string' },
   },
 });
+/** `--only authorize,read`: those scenarios alone (and what they need: login and read need bind). */
+const SCENARIOS = [
+  'peers',
+  'authorize',
+  'bind',
+  'argon2',
+  'login',
+  'token',
+  'read',
+  'limited',
+  'outbox',
+];
+const only = args.only?.split(',').map((name) => name.trim());
+const unknown = only?.filter((name) => !SCENARIOS.includes(name)) ?? [];
+if (unknown.length > 0) {
+  throw new Error(`--only takes some of ${SCENARIOS.join(', ')}; not: ${unknown.join(', ')}`);
+}
+const wanted = (name: string) =>
+  !only ||
+  only.includes(name) ||
+  (name === 'bind' && (only.includes('login') || only.includes('read')));
 const smoke = args.smoke ?? false;
 const seconds = smoke ? 2 : Number(args.seconds ?? 8);
 if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 60) {
@@ -97,7 +119,8 @@ function step(text: string) {
 }
 
 /** Runs one part; a failure is reported under the table and fails the run, the rest goes on. */
-async function part(name: string, body: () => Promise<void>) {
+async function part(name: string, body: () => Promise<void>, key?: string) {
+  if (key && !wanted(key)) return;
   try {
     await body();
   } catch (error) {
@@ -134,32 +157,42 @@ try {
     step(`${name}: ${result.perSecond.toFixed(0)}/s, p99 ${result.p99Ms.toFixed(1)} ms`);
   };
 
-  await part('peers', async () => {
-    record(
-      'hello',
-      await peer('bare Hono hello', 'peers/hono-hello.ts', sizes, {}, { path: '/', okStatus: 200 }),
-    );
-    record(
-      'limit',
-      await peer(
-        'bare Hono + SET EX',
-        'peers/hono-set.ts',
-        sizes,
-        { REDIS_URL: redisUrl, BENCH_KEY_PREFIX: `${keyPrefix}hono-set:` },
-        { path: '/', okStatus: 200 },
-      ),
-    );
-    record(
-      'peer',
-      await peer(
-        'Express + passport',
-        'peers/express-passport.ts',
-        sizes,
-        { REDIS_URL: redisUrl, BENCH_KEY_PREFIX: `${keyPrefix}sess:` },
-        { path: '/authorize', okStatus: 302 },
-      ),
-    );
-  });
+  await part(
+    'peers',
+    async () => {
+      record(
+        'hello',
+        await peer(
+          'bare Hono hello',
+          'peers/hono-hello.ts',
+          sizes,
+          {},
+          { path: '/', okStatus: 200 },
+        ),
+      );
+      record(
+        'limit',
+        await peer(
+          'bare Hono + SET EX',
+          'peers/hono-set.ts',
+          sizes,
+          { REDIS_URL: redisUrl, BENCH_KEY_PREFIX: `${keyPrefix}hono-set:` },
+          { path: '/', okStatus: 200 },
+        ),
+      );
+      record(
+        'peer',
+        await peer(
+          'Express + passport',
+          'peers/express-passport.ts',
+          sizes,
+          { REDIS_URL: redisUrl, BENCH_KEY_PREFIX: `${keyPrefix}sess:` },
+          { path: '/authorize', okStatus: 302 },
+        ),
+      );
+    },
+    'peers',
+  );
 
   const databaseUrl = await freshDatabase(databaseName);
   const weibo = await spawnServer('fake-weibo.ts', WEIBO_CLIENT);
@@ -212,35 +245,55 @@ try {
         rss.idle = await residentMb(service.process.pid ?? 0, `${service.url}/metrics`);
       });
       let bound: BoundUser[] = [];
-      await part('authorize, limits off', () =>
-        withService('authorize', async (service) => {
-          record('authorize', await authorize('authorize, limits off', service.url, sizes));
-        }),
+      await part(
+        'authorize, limits off',
+        () =>
+          withService('authorize', async (service) => {
+            record('authorize', await authorize('authorize, limits off', service.url, sizes));
+          }),
+        'authorize',
       );
-      await part('bind', () =>
-        withService('bind', async (service) => {
-          const binds = await bind(service.url, weibo.url, sizes);
-          bound = binds.bound;
-          record('bind', binds.measured);
-        }),
+      await part(
+        'bind',
+        () =>
+          withService('bind', async (service) => {
+            const binds = await bind(service.url, weibo.url, sizes);
+            bound = binds.bound;
+            record('bind', binds.measured);
+          }),
+        'bind',
       );
-      await part('argon2id alone', async () => {
-        record('argon2', await argon2Alone(sizes, CONNECTIONS));
-      });
-      await part('bound-user login', () =>
-        withService('login', async (service) => {
-          record('login', await boundLogin(service.url, weibo.url, bound, sizes));
-        }),
+      await part(
+        'argon2id alone',
+        async () => {
+          record('argon2', await argon2Alone(sizes, CONNECTIONS));
+        },
+        'argon2',
       );
-      await part('token endpoint alone', async () => {
-        record('token', await tokenEndpointAlone(sizes));
-      });
-      await part('signed-in read', () =>
-        withService('read', async (service) => {
-          const user = bound[0];
-          if (!user) throw new Error('no bound user to sign in with');
-          record('read', await signedInRead(service.url, user, sizes));
-        }),
+      await part(
+        'bound-user login',
+        () =>
+          withService('login', async (service) => {
+            record('login', await boundLogin(service.url, weibo.url, bound, sizes));
+          }),
+        'login',
+      );
+      await part(
+        'token endpoint alone',
+        async () => {
+          record('token', await tokenEndpointAlone(sizes));
+        },
+        'token',
+      );
+      await part(
+        'signed-in read',
+        () =>
+          withService('read', async (service) => {
+            const user = bound[0];
+            if (!user) throw new Error('no bound user to sign in with');
+            record('read', await signedInRead(service.url, user, sizes));
+          }),
+        'read',
       );
       if (shared) rss.after = await residentMb(shared.process.pid ?? 0, `${shared.url}/metrics`);
     } finally {
@@ -248,25 +301,33 @@ try {
     }
   });
 
-  await part('service, rate limits on', async () => {
-    // Counts every request in Redis, with a limit too high to trip (the most config allows).
-    const service = await startService('authorize-limits-on', '1000000');
-    try {
-      record('authorizeLimited', await authorize('authorize, limits on', service.url, sizes));
-    } finally {
-      await service.stop();
-    }
-  });
+  await part(
+    'service, rate limits on',
+    async () => {
+      // Counts every request in Redis, with a limit too high to trip (the most config allows).
+      const service = await startService('authorize-limits-on', '1000000');
+      try {
+        record('authorizeLimited', await authorize('authorize, limits on', service.url, sizes));
+      } finally {
+        await service.stop();
+      }
+    },
+    'limited',
+  );
   await weibo.stop();
   if (profileDir) step(`CPU profiles of the service: ${path.relative(process.cwd(), profileDir)}`);
 
-  await part('outbox', async () => {
-    step('outbox scenarios');
-    // bench/outbox-scenarios.ts, on a fresh database of its own.
-    const outboxDatabaseUrl = await freshDatabase(outboxDatabaseName);
-    outbox = await outboxScenarios({ databaseUrl: outboxDatabaseUrl, redisUrl, smoke });
-    for (const row of outbox) step(`${row.name}: ${row.value.toFixed(0)} ${row.unit}`);
-  });
+  await part(
+    'outbox',
+    async () => {
+      step('outbox scenarios');
+      // bench/outbox-scenarios.ts, on a fresh database of its own.
+      const outboxDatabaseUrl = await freshDatabase(outboxDatabaseName);
+      outbox = await outboxScenarios({ databaseUrl: outboxDatabaseUrl, redisUrl, smoke });
+      for (const row of outbox) step(`${row.name}: ${row.value.toFixed(0)} ${row.unit}`);
+    },
+    'outbox',
+  );
 } finally {
   if (!interrupted) await cleanUp();
 }
@@ -347,7 +408,13 @@ if (args.markdown) console.log(`\n${formatMarkdown(rows)}`);
 const files = await writeResults({
   startedAt: startedAt.toISOString(),
   wallSeconds,
-  options: { seconds, smoke, profile: profileDir !== undefined, connections: CONNECTIONS },
+  options: {
+    seconds,
+    smoke,
+    profile: profileDir !== undefined,
+    connections: CONNECTIONS,
+    ...(only && { only }),
+  },
   machine: info,
   rows,
 });

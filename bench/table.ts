@@ -23,7 +23,13 @@ export interface BenchResults {
   startedAt: string;
   wallSeconds: number;
   /** A profiled run's figures carry the profiler's overhead. */
-  options: { seconds: number; smoke: boolean; profile: boolean; connections: number };
+  options: {
+    seconds: number;
+    smoke: boolean;
+    profile: boolean;
+    connections: number;
+    only?: string[];
+  };
   machine: Machine;
   rows: BenchRow[];
 }
@@ -110,13 +116,14 @@ export function formatMarkdown(rows: BenchRow[]): string {
 
 /**
  * Writes bench/results/<ISO timestamp>.json and bench/results/latest.json; a smoke or profiled
- * run writes <timestamp>-smoke.json and latest-smoke.json (-profile), so that only a full run
- * replaces the latest table.
+ * run writes <timestamp>-smoke.json and latest-smoke.json (-profile, -partial for `--only`), so
+ * that only a full run replaces the latest table.
  */
 export async function writeResults(results: BenchResults): Promise<string[]> {
   await mkdir(RESULTS_DIR, { recursive: true });
   const text = `${JSON.stringify(results, null, 2)}\n`;
-  const suffix = results.options.smoke ? '-smoke' : results.options.profile ? '-profile' : '';
+  const { smoke, profile, only } = results.options;
+  const suffix = smoke ? '-smoke' : profile ? '-profile' : only ? '-partial' : '';
   const stamp = results.startedAt.replaceAll(':', '-');
   const files = [`${stamp}${suffix}.json`, `latest${suffix}.json`].map((name) =>
     path.join(RESULTS_DIR, name),
