@@ -10,6 +10,7 @@ import { deleteMe, friends, link, me, signIn, unbind } from './account-operation
 import { Credentials, LinkForm, PasswordConfirmation } from './account-schemas.ts';
 import { readJsonObject } from './json-body.ts';
 import { openApiRouter } from './openapi.ts';
+import { answerJson } from './response-headers.ts';
 import { type SignedInEnv, signedIn, signedInBody } from './signed-in.ts';
 
 const MAX_BODY_BYTES = 16 * 1024;
@@ -45,13 +46,14 @@ export function accountRoutes(deps: AccountRoutesDeps) {
   app.openapi(signIn, async (c) => {
     const body = await readJsonObject(c, MAX_BODY_BYTES);
     const signedIn = await deps.signInWithPassword.execute(body, c.req.header('user-agent'));
-    return c.json({ code: 200 as const, ...signedInBody(signedIn) }, 200);
+    return answerJson(c, { code: 200 as const, ...signedInBody(signedIn) }, 200);
   });
 
   app.openapi(me, async (c) => {
     const { user, weibo } = await deps.getMyAccount.execute(c.get('user'));
     const { id, username, email, phone, createdAt } = user;
-    return c.json(
+    return answerJson(
+      c,
       {
         code: 200 as const,
         user: { id, username, email, phone, created_at: createdAt.toISOString() },
@@ -77,7 +79,8 @@ export function accountRoutes(deps: AccountRoutesDeps) {
       verified: friend.verified,
     }));
     const { nextCursor, previousCursor, totalNumber } = found;
-    return c.json(
+    return answerJson(
+      c,
       {
         code: 200 as const,
         users,
@@ -92,14 +95,14 @@ export function accountRoutes(deps: AccountRoutesDeps) {
   app.openapi(link, async (c) => {
     const body = await readJsonObject(c, MAX_BODY_BYTES);
     const linked = await deps.linkWeiboAccount.execute(body, c.req.header('user-agent'));
-    return c.json({ code: 200 as const, ...signedInBody(linked) }, 200);
+    return answerJson(c, { code: 200 as const, ...signedInBody(linked) }, 200);
   });
 
   app.openapi(unbind, async (c) => {
     const user = c.get('user');
     const { weiboUid, revoked } = await deps.unbindWeibo.execute(user);
     deps.logger.info({ userId: user.id, weiboUid, revoked }, 'Weibo unbound; token revoke');
-    return c.json({ code: 200 as const }, 200);
+    return answerJson(c, { code: 200 as const }, 200);
   });
 
   app.openapi(deleteMe, async (c) => {
@@ -107,7 +110,7 @@ export function accountRoutes(deps: AccountRoutesDeps) {
     const body = await readJsonObject(c, MAX_BODY_BYTES);
     const { weiboUid, revoked } = await deps.deleteAccount.execute(user, body);
     deps.logger.info({ userId: user.id, weiboUid, revoked }, 'account deleted; token revoke');
-    return c.json({ code: 200 as const }, 200);
+    return answerJson(c, { code: 200 as const }, 200);
   });
   return app;
 }

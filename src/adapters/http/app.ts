@@ -1,7 +1,5 @@
 import type { Hono } from 'hono';
 import { cors } from 'hono/cors';
-import { requestId } from 'hono/request-id';
-import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
 import type { RateLimiter } from '../../application/ports.ts';
 import { httpMetrics } from '../metrics/http-metrics.ts';
@@ -12,6 +10,7 @@ import { errorBody, errorResponse, errorStatus } from './error-mapping.ts';
 import { healthRoutes, type ReadinessCheck } from './health-routes.ts';
 import { openApiRouter, serveOpenApiDocument } from './openapi.ts';
 import { limitRequestsPerClient } from './rate-limit.ts';
+import { responseHeaders } from './response-headers.ts';
 import { type SessionRoutesDeps, sessionRoutes } from './session-routes.ts';
 import {
   singleValuedQuery,
@@ -37,32 +36,29 @@ export function createApp(deps: AppDeps) {
   const app = openApiRouter();
   // First, so it times every answer, the error handler's included.
   app.use(httpMetrics(deps.serviceMetrics));
-  app.use(requestId());
-  app.use(async (c, next) => {
-    const started = performance.now();
-    await next();
-    // The path only: query strings carry OAuth codes and states.
-    deps.logger.info(
-      {
-        reqId: c.get('requestId'),
-        method: c.req.method,
-        path: c.req.path,
-        status: c.res.status,
-        ms: Math.round(performance.now() - started),
-      },
-      'request',
-    );
-  });
-  app.use(secureHeaders());
-  // API answers carry tokens, bind tokens, cookies or personal data: no cache may keep them.
-  app.use('/v1/*', async (c, next) => {
-    await next();
-    c.header('Cache-Control', 'no-store');
-  });
+  app.use(responseHeaders());
+  // At warn and above no request line is written: the middleware would only cost time.
+  if (deps.logger.isLevelEnabled('info')) {
+    app.use(async (c, next) => {
+      const started = performance.now();
+      await next();
+      // The path only: query strings carry OAuth codes and states.
+      deps.logger.info(
+        {
+          reqId: c.get('requestId'),
+          method: c.req.method,
+          path: c.req.path,
+          status: c.res.status,
+          ms: Math.round(performance.now() - started),
+        },
+        'request',
+      );
+    });
+  }
   if (deps.corsOrigins.length > 0) {
     app.use('/v1/*', cors({ origin: deps.corsOrigins, credentials: true }));
   }
-  app.use('/v1/*', limitRequestsPerClient(deps.rateLimit));
+  if (deps.rateLimit.perMinute > 0) app.use('/v1/*', limitRequestsPerClient(deps.rateLimit));
   app.use('/v1/*', singleValuedQuery);
   app.route(WEIBO_BASE_PATH, weiboRoutes(deps));
   app.route('/v1', accountRoutes(deps));

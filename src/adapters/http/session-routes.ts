@@ -5,6 +5,7 @@ import { RefreshTokenReused } from '../../domain/errors.ts';
 import { errorBody, errorStatus } from './error-mapping.ts';
 import { readJsonObject } from './json-body.ts';
 import { openApiRouter } from './openapi.ts';
+import { answerJson } from './response-headers.ts';
 import {
   endAllSessions,
   endSession,
@@ -35,7 +36,7 @@ export function sessionRoutes(deps: SessionRoutesDeps) {
     const body = await readJsonObject(c, MAX_BODY_BYTES);
     try {
       const refreshed = await deps.sessions.refresh(body.refresh_token);
-      return c.json({ code: 200 as const, ...signedInBody(refreshed) }, 200);
+      return answerJson(c, { code: 200 as const, ...signedInBody(refreshed) }, 200);
     } catch (error) {
       if (error instanceof RefreshTokenReused) {
         const { userId, sessionId } = error;
@@ -48,7 +49,7 @@ export function sessionRoutes(deps: SessionRoutesDeps) {
   app.openapi(revoke, async (c) => {
     const body = await readJsonObject(c, MAX_BODY_BYTES);
     await deps.sessions.revoke(body.refresh_token);
-    return c.json({ code: 200 as const }, 200);
+    return answerJson(c, { code: 200 as const }, 200);
   });
 
   app.openapi(listSessions, async (c) => {
@@ -60,18 +61,18 @@ export function sessionRoutes(deps: SessionRoutesDeps) {
       user_agent: session.userAgent,
       current: session.id === current,
     }));
-    return c.json({ code: 200 as const, sessions }, 200);
+    return answerJson(c, { code: 200 as const, sessions }, 200);
   });
 
   app.openapi(endSession, async (c) => {
     const ended = await deps.sessions.end(c.get('user').id, c.req.valid('param').id);
-    if (!ended) return c.json(errorBody('NOT_FOUND'), errorStatus('NOT_FOUND') as 404);
-    return c.json({ code: 200 as const }, 200);
+    if (!ended) return answerJson(c, errorBody('NOT_FOUND'), errorStatus('NOT_FOUND') as 404);
+    return answerJson(c, { code: 200 as const }, 200);
   });
 
   app.openapi(endAllSessions, async (c) => {
     await deps.sessions.endAll(c.get('user').id);
-    return c.json({ code: 200 as const }, 200);
+    return answerJson(c, { code: 200 as const }, 200);
   });
   return app;
 }

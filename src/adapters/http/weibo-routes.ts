@@ -1,12 +1,13 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import { getCookie, setCookie } from 'hono/cookie';
+import { generateCookie, getCookie } from 'hono/cookie';
 import type { BindAccount } from '../../application/bind-account.ts';
 import type { CompleteWeiboLogin } from '../../application/complete-weibo-login.ts';
 import type { StartWeiboLogin } from '../../application/start-weibo-login.ts';
 import { invalidQuery } from './http-errors.ts';
 import { readJsonObject } from './json-body.ts';
 import { documentedJsonBody, errorResponses, json, openApiRouter } from './openapi.ts';
+import { answerJson } from './response-headers.ts';
 import {
   AccountBound,
   AuthorizationQuery,
@@ -119,14 +120,14 @@ export function weiboRoutes(deps: WeiboRoutesDeps) {
       language,
       browserSecret: getCookie(c, BINDING_COOKIE),
     });
-    setCookie(c, BINDING_COOKIE, started.browserSecret, {
+    const cookie = generateCookie(BINDING_COOKIE, started.browserSecret, {
       httpOnly: true,
       sameSite: 'Lax',
       secure: deps.cookieSecure,
       path: WEIBO_BASE_PATH,
       maxAge: deps.stateTtlSeconds,
     });
-    return c.json({ code: 200, oauth_url: started.oauthUrl }, 200);
+    return answerJson(c, { code: 200, oauth_url: started.oauthUrl }, 200, { 'Set-Cookie': cookie });
   });
 
   app.openapi(callback, async (c) => {
@@ -135,10 +136,11 @@ export function weiboRoutes(deps: WeiboRoutesDeps) {
     const userAgent = c.req.header('user-agent');
     const result = await deps.completeLogin.execute({ code, state, browserSecret, userAgent });
     if (result.kind === 'signed-in') {
-      return c.json({ code: 200, ...signedInBody(result), return_to: result.returnTo }, 200);
+      return answerJson(c, { code: 200, ...signedInBody(result), return_to: result.returnTo }, 200);
     }
     const { uid, bindToken, returnTo, profile } = result;
-    return c.json(
+    return answerJson(
+      c,
       {
         code: 201,
         uid,
@@ -153,15 +155,17 @@ export function weiboRoutes(deps: WeiboRoutesDeps) {
   app.openapi(bind, async (c) => {
     const body = await readJsonObject(c, MAX_BODY_BYTES);
     const bound = await deps.bindAccount.execute(body, c.req.header('user-agent'));
-    return c.json({ code: 200 as const, ...signedInBody(bound) }, 200);
+    return answerJson(c, { code: 200 as const, ...signedInBody(bound) }, 200);
   });
   return app;
 }
 
 /** A query parameter given twice is refused, whether or not a route reads it. */
 export const singleValuedQuery: MiddlewareHandler = async (c, next) => {
-  for (const values of Object.values(c.req.queries())) {
-    if (values.length > 1) throw invalidQuery();
+  if (c.req.url.includes('?')) {
+    for (const values of Object.values(c.req.queries())) {
+      if (values.length > 1) throw invalidQuery();
+    }
   }
   await next();
 };

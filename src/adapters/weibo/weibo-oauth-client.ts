@@ -27,12 +27,20 @@ const ACCESS_TOKEN = /^[\x21-\x7e]{1,512}$/;
  */
 const MAX_EXPIRES_IN_SECONDS = 10 * 365 * 24 * 60 * 60;
 const FRIENDS_PATH = '/2/friendships/friends.json';
+/** Stands for the state in a cached authorize URL: only URL-safe characters, never a state. */
+const STATE_PLACEHOLDER = '__weibo_auth_state__';
+
+/** A query value as URLSearchParams writes it; a state (base64url) is written as it is. */
+function formEncode(value: string): string {
+  return /^[\w.*-]*$/.test(value) ? value : new URLSearchParams({ v: value }).toString().slice(2);
+}
 
 /** The real Weibo OAuth 2 API (api.weibo.com), which sends its JSON as text/plain. */
 export class WeiboOAuthClient implements OAuthProvider {
   private readonly options: WeiboClientOptions;
   private readonly clock: Clock;
   private readonly apiBaseUrl: string;
+  private readonly authorizeTemplates = new Map<string, string>();
 
   constructor(options: WeiboClientOptions, clock: Clock) {
     this.options = options;
@@ -40,7 +48,24 @@ export class WeiboOAuthClient implements OAuthProvider {
     this.apiBaseUrl = options.apiBaseUrl.replace(/\/+$/, '');
   }
 
+  /**
+   * The URL for one state. The URL of each combination of options is built once, with a
+   * placeholder where the state goes (a few at most: 5 displays × forcelogin × language).
+   */
   authorizationUrl(request: AuthorizationRequest): string {
+    const key = `${request.display}|${request.forceLogin}|${request.language}`;
+    let template = this.authorizeTemplates.get(key);
+    if (template === undefined) {
+      template = this.buildAuthorizationUrl({ ...request, state: STATE_PLACEHOLDER });
+      // Configured values that hold the placeholder themselves: no template, built each time.
+      if (template.split(STATE_PLACEHOLDER).length !== 2)
+        return this.buildAuthorizationUrl(request);
+      this.authorizeTemplates.set(key, template);
+    }
+    return template.replace(STATE_PLACEHOLDER, formEncode(request.state));
+  }
+
+  private buildAuthorizationUrl(request: AuthorizationRequest): string {
     const url = new URL(
       request.display === 'mobile'
         ? this.options.mobileAuthorizeUrl
