@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import { cpuSeconds, serverPid } from './processes.ts';
 
 export const CONNECTIONS = 50;
 
@@ -14,6 +15,8 @@ export interface Measured {
   errors: number;
   seconds: number;
   statuses: Record<string, number>;
+  /** CPU time (user + system) of the server process per counted answer, in microseconds. */
+  cpuUs?: number;
 }
 
 export interface LoadOptions {
@@ -85,8 +88,11 @@ export async function load(
     ) as autocannon.Options,
   );
   // Without a callback autocannon answers its instance, which is also the promise of the result.
+  const pid = serverPid(options.url);
+  const cpuBefore = await cpuSeconds(pid);
   onInstance?.(running as unknown as autocannon.Instance);
   const result = await running;
+  const cpuAfter = await cpuSeconds(pid);
   const statuses: Record<string, number> = {};
   const stats = (result as unknown as { statusCodeStats?: Record<string, { count: number }> })
     .statusCodeStats;
@@ -103,6 +109,9 @@ export async function load(
     errors: result.errors + result.timeouts,
     seconds: result.duration,
     statuses,
+    ...(cpuBefore !== undefined &&
+      cpuAfter !== undefined &&
+      ok > 0 && { cpuUs: ((cpuAfter - cpuBefore) * 1e6) / ok }),
   };
 }
 

@@ -27,6 +27,13 @@ export interface Served extends Child {
   url: string;
 }
 
+/** The process serving each URL, so a load can count that server's CPU time. */
+const servers = new Map<string, number>();
+
+export function serverPid(url: string): number | undefined {
+  return servers.get(url);
+}
+
 /** Every child started and not yet stopped, so an interrupted run can end them all. */
 const running = new Set<Child>();
 let closed = false;
@@ -114,6 +121,7 @@ export async function spawnServer(file: string, env: NodeJS.ProcessEnv = {}): Pr
   const child = spawnTs(file, env);
   try {
     const url = await waitForLine(child, /^listening (http:\/\/127\.0\.0\.1:\d+)$/);
+    if (child.process.pid !== undefined) servers.set(url, child.process.pid);
     return { ...child, url };
   } catch (error) {
     await child.stop();
@@ -166,11 +174,27 @@ export async function spawnService(
     const ready = await fetch(`${url}/readyz`)
       .then((response) => response.status === 200)
       .catch(() => false);
-    if (ready) return { ...child, url };
+    if (ready) {
+      if (child.process.pid !== undefined) servers.set(url, child.process.pid);
+      return { ...child, url };
+    }
     await sleep(100);
   }
   await child.stop();
   throw new Error(`the service did not become ready:\n${child.logs.join('\n')}`);
+}
+
+/**
+ * CPU seconds (user + system) a process has used so far: /proc/<pid>/stat, in clock ticks of
+ * 1/100 s (Linux); undefined elsewhere.
+ */
+export async function cpuSeconds(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  // Fields after the command name, which may hold spaces: utime and stime are the 12th and 13th.
+  const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (!fields) return undefined;
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Resident memory of a process in MB: /proc/<pid>/status VmRSS (Linux), else its /metrics. */

@@ -104,7 +104,7 @@ const outboxDatabaseName = `${databaseName}_outbox`;
 const queue = `bench-${runId}-events`;
 const keyPrefix = `bench:${runId}:`;
 
-const measured: Record<string, { value: number; p99Ms?: number }> = {};
+const measured: Record<string, { value: number; p99Ms?: number; cpuUs?: number }> = {};
 const databases: string[] = [];
 
 async function freshDatabase(name: string): Promise<string> {
@@ -152,9 +152,10 @@ try {
     `${smoke ? 'smoke run' : 'full run'}: ${seconds} s per scenario, ${CONNECTIONS} connections, ` +
       `one scenario at a time`,
   );
-  const record = (name: string, result: { perSecond: number; p99Ms: number }) => {
-    measured[name] = { value: result.perSecond, p99Ms: result.p99Ms };
-    step(`${name}: ${result.perSecond.toFixed(0)}/s, p99 ${result.p99Ms.toFixed(1)} ms`);
+  const record = (name: string, result: { perSecond: number; p99Ms: number; cpuUs?: number }) => {
+    measured[name] = { value: result.perSecond, p99Ms: result.p99Ms, cpuUs: result.cpuUs };
+    const cpu = result.cpuUs === undefined ? '' : `, server CPU ${result.cpuUs.toFixed(0)} µs each`;
+    step(`${name}: ${result.perSecond.toFixed(0)}/s, p99 ${result.p99Ms.toFixed(1)} ms${cpu}`);
   };
 
   await part(
@@ -347,6 +348,7 @@ function row(
     value: figure.value,
     unit,
     p99Ms: figure.p99Ms,
+    cpuUs: figure.cpuUs,
     ...(compared && { ratio: compared }),
     ...(minimum !== undefined && { target: atLeast(compared?.value, minimum) }),
   };

@@ -8,6 +8,8 @@ export interface BenchRow {
   value: number;
   unit: string;
   p99Ms?: number;
+  /** CPU time (user + system) the server process spent per counted answer. */
+  cpuUs?: number;
   ratio?: { against: string; value: number };
   target?: { text: string; met: boolean };
 }
@@ -68,7 +70,19 @@ function formatNumber(value: number): string {
   return value.toFixed(2);
 }
 
-const HEADERS = ['scenario', 'value', 'unit', 'p99 ms', 'ratio', 'against', 'target', 'met'];
+const HEADERS = [
+  'scenario',
+  'value',
+  'unit',
+  'p99 ms',
+  'CPU µs',
+  'ratio',
+  'against',
+  'target',
+  'met',
+];
+/** The columns of figures, right-aligned. */
+const NUMERIC = new Set([1, 3, 4, 5]);
 
 function cells(row: BenchRow): string[] {
   return [
@@ -76,6 +90,7 @@ function cells(row: BenchRow): string[] {
     formatNumber(row.value),
     row.unit,
     row.p99Ms === undefined ? '' : formatNumber(row.p99Ms),
+    row.cpuUs === undefined ? '' : Math.round(row.cpuUs).toLocaleString('en-US'),
     row.ratio ? `${row.ratio.value.toFixed(2)}x` : '',
     row.ratio?.against ?? '',
     row.target?.text ?? '',
@@ -89,12 +104,11 @@ export function formatTable(rows: BenchRow[]): string {
   const widths = HEADERS.map((_, column) =>
     Math.max(...table.map((line) => (line[column] ?? '').length)),
   );
-  const rightAligned = new Set([1, 3, 4]);
   const lines = table.map((line) =>
     line
       .map((cell, column) => {
         const width = widths[column] ?? 0;
-        return rightAligned.has(column) ? cell.padStart(width) : cell.padEnd(width);
+        return NUMERIC.has(column) ? cell.padStart(width) : cell.padEnd(width);
       })
       .join('  ')
       .trimEnd(),
@@ -108,7 +122,7 @@ export function formatMarkdown(rows: BenchRow[]): string {
   const escapePipes = (cell: string) => cell.replaceAll('|', '\\|');
   const lines = [
     `| ${HEADERS.join(' | ')} |`,
-    `| ${HEADERS.map((_, column) => ([1, 3, 4].includes(column) ? '---:' : '---')).join(' | ')} |`,
+    `| ${HEADERS.map((_, column) => (NUMERIC.has(column) ? '---:' : '---')).join(' | ')} |`,
     ...rows.map((row) => `| ${cells(row).map(escapePipes).join(' | ')} |`),
   ];
   return lines.join('\n');

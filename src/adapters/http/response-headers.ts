@@ -29,6 +29,8 @@ const API_HEADERS: Readonly<Record<string, string>> = {
   ...SECURITY_HEADERS,
   'Cache-Control': 'no-store',
 };
+const JSON_HEADERS = { 'Content-Type': 'application/json', ...SECURITY_HEADERS };
+const API_JSON_HEADERS = { 'Content-Type': 'application/json', ...API_HEADERS };
 const API_PREFIX = '/v1/';
 const REQUEST_ID = 'X-Request-Id';
 const VALID_REQUEST_ID = /^[\w\-=]{1,255}$/;
@@ -69,16 +71,14 @@ export function answerJson<T extends JSONValue | object, S extends ContentfulSta
   status: S,
   headers?: Record<string, string>,
 ): Response & TypedResponse<JSONParsed<T>, S, 'json'> {
+  // One copy of a constant object, then two keys: far cheaper than spreading several objects.
+  const all: Record<string, string> = c.req.path.startsWith(API_PREFIX)
+    ? { ...API_JSON_HEADERS }
+    : { ...JSON_HEADERS };
   const requestId = c.get('requestId');
-  const response = new Response(JSON.stringify(body), {
-    status,
-    headers: {
-      'Content-Type': 'application/json',
-      ...headersFor(c),
-      ...(requestId !== undefined && { [REQUEST_ID]: requestId }),
-      ...headers,
-    },
-  });
+  if (requestId !== undefined) all[REQUEST_ID] = requestId;
+  if (headers) Object.assign(all, headers);
+  const response = new Response(JSON.stringify(body), { status, headers: all });
   complete.add(response);
   return response as Response & TypedResponse<JSONParsed<T>, S, 'json'>;
 }

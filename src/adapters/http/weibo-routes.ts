@@ -6,7 +6,13 @@ import type { CompleteWeiboLogin } from '../../application/complete-weibo-login.
 import type { StartWeiboLogin } from '../../application/start-weibo-login.ts';
 import { invalidQuery } from './http-errors.ts';
 import { readJsonObject } from './json-body.ts';
-import { documentedJsonBody, errorResponses, json, openApiRouter } from './openapi.ts';
+import {
+  documentedJsonBody,
+  errorResponses,
+  json,
+  openApiRouter,
+  openapiQueryRoute,
+} from './openapi.ts';
 import { answerJson } from './response-headers.ts';
 import {
   AccountBound,
@@ -111,8 +117,8 @@ export function weiboRoutes(deps: WeiboRoutesDeps) {
   const app = openApiRouter();
   app.openAPIRegistry.register('BindForm', BindForm);
 
-  app.openapi(authorization, async (c) => {
-    const { return_to, display, forcelogin, language } = c.req.valid('query');
+  openapiQueryRoute(app, authorization, async (c, query) => {
+    const { return_to, display, forcelogin, language } = query;
     const started = await deps.startLogin.execute({
       returnTo: return_to,
       display,
@@ -130,8 +136,7 @@ export function weiboRoutes(deps: WeiboRoutesDeps) {
     return answerJson(c, { code: 200, oauth_url: started.oauthUrl }, 200, { 'Set-Cookie': cookie });
   });
 
-  app.openapi(callback, async (c) => {
-    const { code, state } = c.req.valid('query');
+  openapiQueryRoute(app, callback, async (c, { code, state }) => {
     const browserSecret = getCookie(c, BINDING_COOKIE);
     const userAgent = c.req.header('user-agent');
     const result = await deps.completeLogin.execute({ code, state, browserSecret, userAgent });
