@@ -41,9 +41,26 @@ export interface PendingLogin {
   browserBindingHash: string;
 }
 
+/** One request to count against a client's fixed-window limit, as `RateLimiter.hit` does. */
+export interface RateCount {
+  key: string;
+  limit: number;
+  windowSeconds: number;
+}
+
 /** One-time login states with a lifetime. Throws StateStoreUnavailable. */
 export interface StateStore {
-  save(state: string, pending: PendingLogin, ttlSeconds: number): Promise<void>;
+  /**
+   * Saves the pending login and resolves 0. With `count`, the request is first counted in the
+   * limiter's window for `count.key`, in the same step (one Redis round trip): over the limit
+   * nothing is saved, and it resolves the seconds to wait.
+   */
+  save(
+    state: string,
+    pending: PendingLogin,
+    ttlSeconds: number,
+    count?: RateCount,
+  ): Promise<number>;
   /** Returns the pending login once; later calls, or after expiry, return null. */
   consume(state: string): Promise<PendingLogin | null>;
 }

@@ -1,6 +1,7 @@
 import { parseReturnTo } from '../domain/return-to.ts';
 import { bindingHash, isWellFormedSecret, newSecret } from './browser-binding.ts';
-import type { Display, OAuthProvider, StateStore } from './ports.ts';
+import { RateLimited } from './errors.ts';
+import type { Display, OAuthProvider, RateCount, StateStore } from './ports.ts';
 
 export interface StartWeiboLoginInput {
   returnTo?: string;
@@ -9,6 +10,8 @@ export interface StartWeiboLoginInput {
   language?: 'en';
   /** The browser's binding secret from its cookie, reused so several tabs can log in. */
   browserSecret?: string;
+  /** The client's request, counted against its limit with the state's write; over it: RateLimited. */
+  rateCount?: RateCount;
 }
 
 export interface StartWeiboLoginResult {
@@ -29,11 +32,13 @@ export class StartWeiboLogin {
       ? input.browserSecret
       : newSecret();
     const state = newSecret();
-    await this.states.save(
+    const wait = await this.states.save(
       state,
       { returnTo, display: input.display, browserBindingHash: bindingHash(browserSecret) },
       this.stateTtlSeconds,
+      input.rateCount,
     );
+    if (wait > 0) throw new RateLimited(wait);
     const oauthUrl = this.oauth.authorizationUrl({
       state,
       display: input.display,

@@ -107,13 +107,16 @@ export function buildContainer(resources: Resources): Container {
   if (resources.weibo) value(WEIBO, resources.weibo);
 
   bindFactory(container, METRICS, [KyselyOutboxStore], (outbox) => new ServiceMetrics(outbox));
-  bindFactory(container, STATE_STORE, [CLOCK, METRICS], (clock, metrics) => {
-    const store = redis ? new RedisStateStore(redis) : new InMemoryStateStore(clock);
-    return new MeteredStateStore(store, metrics);
-  });
   bindFactory(container, RATE_LIMITER, [CLOCK], (clock) =>
     redis ? new RedisRateLimiter(redis, clock) : new InMemoryRateLimiter(clock),
   );
+  // The login start counts its request against the client's limit with the state's write.
+  bindFactory(container, STATE_STORE, [CLOCK, METRICS, RATE_LIMITER], (clock, metrics, limiter) => {
+    const store = redis
+      ? new RedisStateStore(redis, clock)
+      : new InMemoryStateStore(clock, { limiter });
+    return new MeteredStateStore(store, metrics);
+  });
   bindFactory(container, EVENT_PUBLISHER, [LOGGER], (logger) =>
     relayRedis
       ? new BullMqEventPublisher(relayRedis, config.outboxQueues, logger)

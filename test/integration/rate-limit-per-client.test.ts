@@ -9,9 +9,10 @@ function getFrom(
   baseUrl: string,
   localAddress: string,
   headers: Record<string, string> = {},
+  path = AUTHORIZE,
 ): Promise<number> {
   return new Promise((resolve, reject) => {
-    const request = http.get(`${baseUrl}${AUTHORIZE}`, { localAddress, headers, agent: false });
+    const request = http.get(`${baseUrl}${path}`, { localAddress, headers, agent: false });
     request.on('response', (response) => {
       response.resume();
       resolve(response.statusCode ?? 0);
@@ -39,6 +40,24 @@ describe('rate limit per client on a real server', () => {
     expect(await statuses(4, () => getFrom(url, '127.0.0.1'))).toEqual([200, 200, 200, 429]);
     expect(await statuses(3, () => getFrom(url, '127.0.0.2'))).toEqual([200, 200, 200]);
     expect(await getFrom(url, '127.0.0.2')).toBe(429);
+  });
+
+  it('counts a login start its route refused (a bad query) too, and answers it 429 once over', async () => {
+    const url = sut.service.url;
+    const refused = () => getFrom(url, '127.0.0.6', {}, `${AUTHORIZE}?display=tv`);
+    expect(await refused()).toBe(400);
+    expect(await statuses(2, () => getFrom(url, '127.0.0.6'))).toEqual([200, 200]);
+    expect(await refused()).toBe(429);
+    expect(await getFrom(url, '127.0.0.6')).toBe(429);
+  });
+
+  it('counts the login start with the other API requests of the client', async () => {
+    const url = sut.service.url;
+    const me = () => getFrom(url, '127.0.0.7', {}, '/v1/users/me');
+    expect(await statuses(2, me)).toEqual([401, 401]);
+    expect(await getFrom(url, '127.0.0.7')).toBe(200);
+    expect(await getFrom(url, '127.0.0.7')).toBe(429);
+    expect(await me()).toBe(429);
   });
 });
 

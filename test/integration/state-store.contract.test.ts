@@ -1,10 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { InMemoryRateLimiter } from '../../src/adapters/memory/in-memory-rate-limiter.ts';
 import { InMemoryStateStore } from '../../src/adapters/memory/in-memory-state-store.ts';
+import { RedisRateLimiter } from '../../src/adapters/redis/redis-rate-limiter.ts';
 import { RedisStateStore } from '../../src/adapters/redis/redis-state-store.ts';
 import { StateStoreUnavailable } from '../../src/application/errors.ts';
-import type { PendingLogin, StateStore } from '../../src/application/ports.ts';
+import type { PendingLogin, RateLimiter, StateStore } from '../../src/application/ports.ts';
 import { FakeClock } from '../support/fakes.ts';
 import { unreachableRedis } from '../support/unreachable-redis.ts';
 
@@ -13,20 +15,43 @@ afterAll(() => redis.quit());
 
 const pending: PendingLogin = { returnTo: '/cart', display: 'mobile', browserBindingHash: 'h' };
 
-/** How each implementation lets a state's lifetime pass. */
-const implementations: Array<[string, () => { store: StateStore; expire: () => Promise<void> }]> = [
+interface Subject {
+  store: StateStore;
+  /** The limiter whose windows `save` counts in. */
+  limiter: RateLimiter;
+  /** Lets a state's lifetime pass. */
+  expire: () => Promise<void>;
+}
+
+let created = 0;
+const implementations: Array<[string, () => Subject]> = [
   [
     'Redis',
-    () => ({
-      store: new RedisStateStore(redis, `${inject('runId')}:state:`),
-      expire: () => sleep(1100),
-    }),
+    () => {
+      // A fixed clock keeps every count of a test in one window; each store its own keys.
+      const clock = new FakeClock();
+      created += 1;
+      const prefix = `${inject('runId')}:${created}:`;
+      return {
+        store: new RedisStateStore(redis, clock, {
+          keyPrefix: `${prefix}state:`,
+          ratePrefix: `${prefix}rate:`,
+        }),
+        limiter: new RedisRateLimiter(redis, clock, `${prefix}rate:`),
+        expire: () => sleep(1100),
+      };
+    },
   ],
   [
     'in-memory',
     () => {
       const clock = new FakeClock();
-      return { store: new InMemoryStateStore(clock), expire: async () => clock.advance(1) };
+      const limiter = new InMemoryRateLimiter(clock);
+      return {
+        store: new InMemoryStateStore(clock, { limiter }),
+        limiter,
+        expire: async () => clock.advance(1),
+      };
     },
   ],
 ];
@@ -51,6 +76,30 @@ describe.each(implementations)('%s state store', (_name, create) => {
     expect(await store.consume('short-lived')).toBeNull();
   });
 
+  it('counts the request with the save: under the limit it saves, over it saves nothing', async () => {
+    const { store } = create();
+    const count = { key: 'ip:203.0.113.1', limit: 2, windowSeconds: 60 };
+    expect(await store.save('c1', pending, 60, count)).toBe(0);
+    expect(await store.save('c2', pending, 60, count)).toBe(0);
+    const wait = await store.save('c3', pending, 60, count);
+    expect(wait).toBeGreaterThanOrEqual(1);
+    expect(wait).toBeLessThanOrEqual(60);
+    expect(await store.consume('c3')).toBeNull();
+    expect(await store.consume('c2')).toEqual(pending);
+    // Another client has a count of its own.
+    expect(await store.save('c4', pending, 60, { ...count, key: 'ip:203.0.113.2' })).toBe(0);
+  });
+
+  it("counts in the limiter's own window, with the client's other requests", async () => {
+    const { store, limiter } = create();
+    const count = { key: 'ip:203.0.113.3', limit: 3, windowSeconds: 60 };
+    expect(await limiter.hit(count.key, count.limit, count.windowSeconds)).toBe(0);
+    expect(await store.save('w1', pending, 60, count)).toBe(0);
+    expect(await limiter.hit(count.key, count.limit, count.windowSeconds)).toBe(0);
+    expect(await store.save('w2', pending, 60, count)).toBeGreaterThan(0);
+    expect(await limiter.check(count.key, count.limit, count.windowSeconds)).toBeGreaterThan(0);
+  });
+
   it('hands a state to exactly one of many concurrent consumers', async () => {
     const { store } = create();
     await store.save('raced', pending, 60);
@@ -62,8 +111,10 @@ describe.each(implementations)('%s state store', (_name, create) => {
 describe('Redis state store with Redis down', () => {
   it('fails with StateStoreUnavailable', async () => {
     const down = unreachableRedis();
-    const store = new RedisStateStore(down);
+    const store = new RedisStateStore(down, new FakeClock());
     await expect(store.save('s', pending, 60)).rejects.toThrow(StateStoreUnavailable);
+    const count = { key: 'ip:1', limit: 5, windowSeconds: 60 };
+    await expect(store.save('s', pending, 60, count)).rejects.toThrow(StateStoreUnavailable);
     await expect(store.consume('s')).rejects.toThrow(StateStoreUnavailable);
     down.disconnect();
   });

@@ -43,13 +43,13 @@ export interface FakeAppOptions {
 export function appWithFakes(options: FakeAppOptions = {}) {
   const clock = new FakeClock();
   const oauth = options.oauth ?? new FakeOAuthProvider();
-  const states = options.states ?? new InMemoryStateStore(clock);
+  const limiter = new InMemoryRateLimiter(clock);
+  const states = options.states ?? new InMemoryStateStore(clock, { limiter });
   const store = options.store ?? new InMemoryStore();
   const unitOfWork = options.unitOfWork ?? store;
   const tokens = new FakeTokenIssuer();
   const passwords = new FakePasswordHasher();
   const ids = new SequentialIds();
-  const limiter = new InMemoryRateLimiter(clock);
   const users = store.userRepository;
   const weiboAccounts = store.weiboAccountRepository;
   const credentials = new Credentials(users, passwords, { limiter, failuresPerHour: 0 });

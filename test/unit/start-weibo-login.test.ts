@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { InMemoryRateLimiter } from '../../src/adapters/memory/in-memory-rate-limiter.ts';
 import { InMemoryStateStore } from '../../src/adapters/memory/in-memory-state-store.ts';
 import { bindingHash } from '../../src/application/browser-binding.ts';
+import { RateLimited } from '../../src/application/errors.ts';
 import { StartWeiboLogin } from '../../src/application/start-weibo-login.ts';
 import { InvalidReturnTo } from '../../src/domain/errors.ts';
 import { FakeClock, FakeOAuthProvider } from '../support/fakes.ts';
 
 function setup() {
   const clock = new FakeClock();
-  const states = new InMemoryStateStore(clock);
+  const states = new InMemoryStateStore(clock, { limiter: new InMemoryRateLimiter(clock) });
   const startLogin = new StartWeiboLogin(new FakeOAuthProvider(), states, 600);
   const stateOf = (oauthUrl: string) => new URL(oauthUrl).searchParams.get('state') ?? '';
   return { clock, states, startLogin, stateOf };
@@ -27,6 +29,17 @@ describe('StartWeiboLogin', () => {
       browserBindingHash: bindingHash(browserSecret),
     });
     expect(await states.consume(state)).toBeNull();
+  });
+
+  it('counts the request with the state write, and over the limit refuses it, saving nothing', async () => {
+    const { states, startLogin } = setup();
+    const rateCount = { key: 'ip:198.51.100.1', limit: 1, windowSeconds: 60 };
+    await startLogin.execute({ forceLogin: false, rateCount });
+    expect(states.size).toBe(1);
+    const refused = startLogin.execute({ forceLogin: false, rateCount });
+    await expect(refused).rejects.toBeInstanceOf(RateLimited);
+    await expect(refused).rejects.toMatchObject({ retryAfterSeconds: 60 });
+    expect(states.size).toBe(1);
   });
 
   it('creates a different state and secret on every call', async () => {

@@ -13,6 +13,7 @@ import { limitRequestsPerClient } from './rate-limit.ts';
 import { responseHeaders } from './response-headers.ts';
 import { type SessionRoutesDeps, sessionRoutes } from './session-routes.ts';
 import {
+  AUTHORIZATION_PATH,
   singleValuedQuery,
   WEIBO_BASE_PATH,
   type WeiboRoutesDeps,
@@ -58,7 +59,10 @@ export function createApp(deps: AppDeps) {
   if (deps.corsOrigins.length > 0) {
     app.use('/v1/*', cors({ origin: deps.corsOrigins, credentials: true }));
   }
-  if (deps.rateLimit.perMinute > 0) app.use('/v1/*', limitRequestsPerClient(deps.rateLimit));
+  if (deps.rateLimit.perMinute > 0) {
+    const countedByRoute = [AUTHORIZATION_PATH];
+    app.use('/v1/*', limitRequestsPerClient({ ...deps.rateLimit, countedByRoute }));
+  }
   app.use('/v1/*', singleValuedQuery);
   app.route(WEIBO_BASE_PATH, weiboRoutes(deps));
   app.route('/v1', accountRoutes(deps));

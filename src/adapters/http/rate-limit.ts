@@ -1,24 +1,61 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { RateLimited } from '../../application/errors.ts';
-import type { RateLimiter } from '../../application/ports.ts';
+import type { RateCount, RateLimiter } from '../../application/ports.ts';
 import { addressBucket, clientAddress } from './client-address.ts';
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** Set for a route that counts its request with its own write (see `countedByRoute`). */
+    rateCount: RateCount | undefined;
+  }
+}
 
 const MINUTE = 60;
 
-/** At most `perMinute` requests per client address (IPv6 per /64); 0 turns the limit off. */
+/**
+ * At most `perMinute` requests per client address (IPv6 per /64); 0 turns the limit off.
+ * A `GET` to a path of `countedByRoute` is counted by its route: it takes the count with
+ * `takeRateCount(c)` and hands it to the write it makes anyway (one round trip for both). A
+ * request its route refused before taking it (a bad query) is counted here afterwards, and
+ * answered 429 when over the limit, as if it had been counted first.
+ */
 export function limitRequestsPerClient(options: {
   limiter: RateLimiter;
   perMinute: number;
   trustProxy: boolean;
+  countedByRoute?: string[];
 }): MiddlewareHandler {
+  const countedByRoute = new Set(options.countedByRoute);
   return async (c, next) => {
-    if (options.perMinute > 0 && c.req.method !== 'OPTIONS') {
-      const address = clientAddress(c, options.trustProxy);
-      // Only a request handed over without its socket (a test's app.request) has no address.
-      const bucket = address === null ? 'no-socket' : addressBucket(address);
-      const wait = await options.limiter.hit(`ip:${bucket}`, options.perMinute, MINUTE);
+    if (options.perMinute === 0 || c.req.method === 'OPTIONS') return next();
+    const count: RateCount = {
+      key: clientKey(c, options.trustProxy),
+      limit: options.perMinute,
+      windowSeconds: MINUTE,
+    };
+    const hit = async () => {
+      const wait = await options.limiter.hit(count.key, count.limit, count.windowSeconds);
       if (wait > 0) throw new RateLimited(wait);
+    };
+    if (c.req.method !== 'GET' || !countedByRoute.has(c.req.path)) {
+      await hit();
+      return next();
     }
+    c.set('rateCount', count);
     await next();
+    if (c.get('rateCount') === count) await hit();
   };
+}
+
+/** The request's count, for a route of `countedByRoute` to hand to its write; once. */
+export function takeRateCount(c: Context): RateCount | undefined {
+  const count = c.get('rateCount');
+  c.set('rateCount', undefined);
+  return count;
+}
+
+function clientKey(c: Context, trustProxy: boolean): string {
+  const address = clientAddress(c, trustProxy);
+  // Only a request handed over without its socket (a test's app.request) has no address.
+  return `ip:${address === null ? 'no-socket' : addressBucket(address)}`;
 }

@@ -13,6 +13,7 @@ import {
   openApiRouter,
   openapiQueryRoute,
 } from './openapi.ts';
+import { takeRateCount } from './rate-limit.ts';
 import { answerJson } from './response-headers.ts';
 import {
   AccountBound,
@@ -26,6 +27,8 @@ import {
 import { signedInBody } from './signed-in.ts';
 
 export const WEIBO_BASE_PATH = '/v1/users/weibo';
+/** The login start, which counts its request against the client's limit with its state write. */
+export const AUTHORIZATION_PATH = `${WEIBO_BASE_PATH}/authorization`;
 const BINDING_COOKIE = 'weibo_auth_binding';
 const MAX_BODY_BYTES = 16 * 1024;
 const tags = ['Sign in with Weibo'];
@@ -125,6 +128,7 @@ export function weiboRoutes(deps: WeiboRoutesDeps) {
       forceLogin: forcelogin === 'true',
       language,
       browserSecret: getCookie(c, BINDING_COOKIE),
+      rateCount: takeRateCount(c),
     });
     const cookie = generateCookie(BINDING_COOKIE, started.browserSecret, {
       httpOnly: true,

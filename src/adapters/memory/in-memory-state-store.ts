@@ -1,4 +1,10 @@
-import type { Clock, PendingLogin, StateStore } from '../../application/ports.ts';
+import type {
+  Clock,
+  PendingLogin,
+  RateCount,
+  RateLimiter,
+  StateStore,
+} from '../../application/ports.ts';
 
 const DEFAULT_CAPACITY = 100_000;
 
@@ -6,19 +12,31 @@ const DEFAULT_CAPACITY = 100_000;
 export class InMemoryStateStore implements StateStore {
   private readonly entries = new Map<string, { pending: PendingLogin; expiresAt: number }>();
 
+  /** `limiter` counts the requests `save` is given to count: the service's own limiter. */
   constructor(
     private readonly clock: Clock,
-    private readonly capacity = DEFAULT_CAPACITY,
+    private readonly options: { capacity?: number; limiter?: RateLimiter } = {},
   ) {}
 
-  async save(state: string, pending: PendingLogin, ttlSeconds: number): Promise<void> {
+  async save(
+    state: string,
+    pending: PendingLogin,
+    ttlSeconds: number,
+    count?: RateCount,
+  ): Promise<number> {
+    if (count) {
+      if (!this.options.limiter) throw new Error('InMemoryStateStore: no limiter to count with');
+      const wait = await this.options.limiter.hit(count.key, count.limit, count.windowSeconds);
+      if (wait > 0) return wait;
+    }
     this.evictExpired();
-    if (this.entries.size >= this.capacity) {
+    if (this.entries.size >= (this.options.capacity ?? DEFAULT_CAPACITY)) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
     const expiresAt = this.clock.now().getTime() + ttlSeconds * 1000;
     this.entries.set(state, { pending: structuredClone(pending), expiresAt });
+    return 0;
   }
 
   async consume(state: string): Promise<PendingLogin | null> {

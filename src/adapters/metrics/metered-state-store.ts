@@ -1,4 +1,4 @@
-import type { PendingLogin, StateStore } from '../../application/ports.ts';
+import type { PendingLogin, RateCount, StateStore } from '../../application/ports.ts';
 import type { ServiceMetrics } from './service-metrics.ts';
 
 /**
@@ -12,9 +12,15 @@ export class MeteredStateStore implements StateStore {
     private readonly metrics: ServiceMetrics,
   ) {}
 
-  async save(state: string, pending: PendingLogin, ttlSeconds: number): Promise<void> {
-    await this.inner.save(state, pending, ttlSeconds);
-    this.metrics.countStateIssued();
+  async save(
+    state: string,
+    pending: PendingLogin,
+    ttlSeconds: number,
+    count?: RateCount,
+  ): Promise<number> {
+    const wait = await this.inner.save(state, pending, ttlSeconds, count);
+    if (wait === 0) this.metrics.countStateIssued();
+    return wait;
   }
 
   consume(state: string): Promise<PendingLogin | null> {
