@@ -292,6 +292,26 @@ describe('JoseTokenIssuer verifying login tokens', () => {
     await expect(issuer.verifyLoginToken(valid)).rejects.toThrow(NotSignedIn);
   });
 
+  it('refuses a token it verified before once it expires, and never lets a changed copy pass', async () => {
+    const clock = fakeClock();
+    const issuer = new JoseTokenIssuer(key, OPTIONS, clock);
+    const token = await issuer.issueLoginToken(USER);
+    expect(await issuer.verifyLoginToken(token)).toEqual(USER);
+    expect(await issuer.verifyLoginToken(token)).toEqual(USER);
+    for (const changed of [
+      withClaim(token, 'sub', 'someone-else'),
+      withClaim(token, 'exp', START_SECONDS + 10 * OPTIONS.loginTtlSeconds),
+      `${token}x`,
+      token.slice(0, -1),
+    ]) {
+      await expect(issuer.verifyLoginToken(changed), changed).rejects.toThrow(NotSignedIn);
+    }
+    clock.advance(OPTIONS.loginTtlSeconds - 1);
+    expect(await issuer.verifyLoginToken(token)).toEqual(USER);
+    clock.advance(1);
+    await expect(issuer.verifyLoginToken(token)).rejects.toThrow(NotSignedIn);
+  });
+
   it('puts the session id in the `sid` claim and returns it from the token', async () => {
     const issuer = new JoseTokenIssuer(key, OPTIONS, fakeClock());
     const other = { ...USER, sessionId: 'another-session' };

@@ -3,6 +3,7 @@ import { type JWK, type JWTHeaderParameters, jwtVerify, SignJWT } from 'jose';
 import type { Clock, LoginTokenSubject, TokenIssuer } from '../../application/ports.ts';
 import { BindTokenInvalid, NotSignedIn } from '../../domain/errors.ts';
 import type { SigningKey, VerificationKey } from './signing-key.ts';
+import { VerifiedTokens } from './verified-tokens.ts';
 
 /** Audience of bind tokens, distinct from the login audience so neither passes for the other. */
 export const BIND_TOKEN_AUDIENCE = 'weibo-auth:bind';
@@ -27,6 +28,8 @@ export class JoseTokenIssuer implements TokenIssuer {
   /** By kid, the current key first: a key given twice is kept (and published) once. */
   private readonly keys: ReadonlyMap<string, VerificationKey>;
   private readonly algorithms: string[];
+  /** Login tokens that passed every check, until their `exp`: a signed-in client repeats one. */
+  private readonly verified = new VerifiedTokens<LoginTokenSubject>();
 
   constructor(
     private readonly key: SigningKey,
@@ -91,18 +94,24 @@ export class JoseTokenIssuer implements TokenIssuer {
   }
 
   async verifyLoginToken(token: string): Promise<LoginTokenSubject> {
+    const now = this.clock.now();
+    // jose's own test: expired once `exp` is not after the current whole second.
+    const known = this.verified.get(token, Math.floor(now.getTime() / 1000));
+    if (known) return known;
     try {
       const { payload } = await jwtVerify(token, (header) => this.keyOf(header), {
         algorithms: this.algorithms,
         issuer: this.options.issuer,
         audience: this.options.audience,
         typ: LOGIN_TOKEN_TYPE,
-        currentDate: this.clock.now(),
+        currentDate: now,
         requiredClaims: ['sub', 'iat', 'exp', 'sid'],
       });
-      const { sub: id, username, sid: sessionId } = payload;
+      const { sub: id, username, sid: sessionId, exp } = payload;
       if (typeof id === 'string' && typeof username === 'string' && typeof sessionId === 'string') {
-        return { id, username, sessionId };
+        const subject = { id, username, sessionId };
+        this.verified.set(token, subject, exp as number);
+        return subject;
       }
     } catch (error) {
       throw new NotSignedIn('Login token is invalid or expired', { cause: error });
