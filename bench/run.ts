@@ -182,6 +182,16 @@ try {
         ),
       );
       record(
+        'select',
+        await peer(
+          'bare Hono + one Postgres SELECT',
+          'peers/hono-select.ts',
+          sizes,
+          { DATABASE_URL: adminUrl },
+          { path: '/', okStatus: 200 },
+        ),
+      );
+      record(
         'peer',
         await peer(
           'Express + passport',
@@ -356,6 +366,7 @@ function row(
 
 const hello = row('baseline: Hono hello', 'hello', 'req/s');
 const limit = row('limit: Hono + SET EX', 'limit', 'req/s', hello);
+const select = row('reference: Hono + one Postgres SELECT', 'select', 'req/s', limit);
 const expressPeer = row('peer: Express + passport', 'peer', 'req/s', limit);
 const authorizeRow = row('authorize, limits off', 'authorize', 'req/s', limit, 0.65);
 const tokenAlone = row('Weibo token endpoint alone', 'token', 'req/s');
@@ -363,6 +374,7 @@ const argon2 = row('argon2id alone', 'argon2', 'hashes/s');
 const rows: BenchRow[] = [
   hello,
   limit,
+  select,
   expressPeer,
   authorizeRow,
   row('authorize, limits off, vs peer', 'authorize', 'req/s', expressPeer, 2.5),
@@ -378,6 +390,7 @@ const rows: BenchRow[] = [
   argon2,
   row('bind', 'bind', 'binds/s', argon2, 0.8),
   row('signed-in read (users/me)', 'read', 'req/s', limit, 0.5),
+  row('signed-in read, vs one SELECT', 'read', 'req/s', select),
   ...outbox,
   rss.idle !== undefined && {
     name: 'memory: RSS at idle',

@@ -77,7 +77,10 @@ interface PendingLogin {
   cookie: string;
 }
 
-function firstHeader(value: unknown): string {
+/** The first value of a header, whatever the case the server wrote its name in. */
+function firstHeader(headers: Record<string, unknown>, name: string): string {
+  const key = Object.keys(headers).find((candidate) => candidate.toLowerCase() === name);
+  const value = key === undefined ? undefined : headers[key];
   return String(Array.isArray(value) ? value[0] : (value ?? ''));
 }
 
@@ -91,7 +94,7 @@ async function startLogins(serviceUrl: string, count: number): Promise<PendingLo
     (status, body, headers) => {
       if (status !== 200) return;
       const state = new URL(JSON.parse(body).oauth_url).searchParams.get('state');
-      const cookie = firstHeader(headers['set-cookie']).split(';')[0] ?? '';
+      const cookie = firstHeader(headers, 'set-cookie').split(';')[0] ?? '';
       if (state && cookie.startsWith(`${BINDING_COOKIE}=`)) pending.push({ state, cookie });
     },
   );

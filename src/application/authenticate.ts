@@ -1,11 +1,11 @@
 import { NotSignedIn } from '../domain/errors.ts';
-import type { UserProfile } from '../domain/user-profile.ts';
 import type { Clock, TokenIssuer } from './ports.ts';
-import type { SessionRepository } from './session-ports.ts';
+import type { SessionRepository, SignedInUser } from './session-ports.ts';
 
 /**
  * The user of a login token: the token valid, and its user and session still there, read in
- * one query; an ended session refuses its tokens at once. Throws NotSignedIn.
+ * one query with the Weibo account bound to the user; an ended session refuses its tokens at
+ * once. Throws NotSignedIn.
  */
 export class Authenticate {
   constructor(
@@ -14,11 +14,11 @@ export class Authenticate {
     private readonly clock: Clock,
   ) {}
 
-  async execute(token: string | undefined): Promise<{ user: UserProfile; sessionId: string }> {
+  async execute(token: string | undefined): Promise<SignedInUser & { sessionId: string }> {
     if (!token) throw new NotSignedIn();
     const { id, sessionId } = await this.tokens.verifyLoginToken(token);
-    const user = await this.sessions.findSignedInUser(id, sessionId, this.clock.now());
-    if (!user) throw new NotSignedIn();
-    return { user, sessionId };
+    const signedIn = await this.sessions.findSignedInUser(id, sessionId, this.clock.now());
+    if (!signedIn) throw new NotSignedIn();
+    return { ...signedIn, sessionId };
   }
 }

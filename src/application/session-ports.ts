@@ -1,5 +1,11 @@
 import type { UserProfile } from '../domain/user-profile.ts';
 
+/** A signed-in user, and the Weibo account bound to it if any. */
+export interface SignedInUser {
+  user: UserProfile;
+  weibo: { uid: string; boundAt: Date } | null;
+}
+
 /** A signed-in session: what a refresh token keeps alive. */
 export interface Session {
   id: string;
@@ -43,6 +49,9 @@ export interface SessionRepository {
   revoke(userId: string, sessionId: string, now: Date): Promise<boolean>;
   /** Ends every live session of the user; resolves how many. */
   revokeAll(userId: string, now: Date): Promise<number>;
-  /** The user of a live session of theirs, in one query; null when either is gone or ended. */
-  findSignedInUser(userId: string, sessionId: string, now: Date): Promise<UserProfile | null>;
+  /**
+   * The user of a live session of theirs, with the Weibo account bound to it (uid and when,
+   * never its token), in one query; null when the user or the session is gone or ended.
+   */
+  findSignedInUser(userId: string, sessionId: string, now: Date): Promise<SignedInUser | null>;
 }

@@ -31,7 +31,6 @@ import { Authenticate } from '../application/authenticate.ts';
 import { BindAccount } from '../application/bind-account.ts';
 import { CompleteWeiboLogin } from '../application/complete-weibo-login.ts';
 import { DeleteAccount } from '../application/delete-account.ts';
-import { GetMyAccount } from '../application/get-my-account.ts';
 import { LinkWeiboAccount } from '../application/link-weibo-account.ts';
 import { ListWeiboFriends } from '../application/list-weibo-friends.ts';
 import type {
@@ -174,7 +173,6 @@ export function buildContainer(resources: Resources): Container {
       bindAccount: get(BindAccount),
       authenticate: get(Authenticate),
       signInWithPassword: get(SignInWithPassword),
-      getMyAccount: get(GetMyAccount),
       listWeiboFriends: get(ListWeiboFriends),
       linkWeiboAccount: get(LinkWeiboAccount),
       unbindWeibo: get(UnbindWeibo),

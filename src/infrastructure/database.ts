@@ -7,6 +7,7 @@ import { FileMigrationProvider, Migrator } from 'kysely/migration';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { listenForNotifications } from '../adapters/outbox/pg-notification-listener.ts';
+import { usePreparedStatements } from '../adapters/persistence/prepared-query.ts';
 import type { Database } from '../adapters/persistence/schema.ts';
 
 export interface OpenDatabase {
@@ -59,6 +60,7 @@ function createDatabase(url: string, logger: Logger): Kysely<Database> {
   // pool listens on idle clients only, so every client gets one of its own when it connects:
   // a checked-out client's query fails too, and the pool discards the client on release.
   pool.on('connect', (client) => {
+    usePreparedStatements(client);
     client.on('error', (error) =>
       logger.warn({ err: error }, 'Postgres connection lost; the pool will open a new one'),
     );

@@ -9,7 +9,6 @@ import { BindAccount } from '../application/bind-account.ts';
 import { CompleteWeiboLogin } from '../application/complete-weibo-login.ts';
 import { Credentials } from '../application/credentials.ts';
 import { DeleteAccount } from '../application/delete-account.ts';
-import { GetMyAccount } from '../application/get-my-account.ts';
 import { LinkWeiboAccount } from '../application/link-weibo-account.ts';
 import { ListWeiboFriends } from '../application/list-weibo-friends.ts';
 import type {
@@ -92,7 +91,6 @@ export function bindUseCases(container: Container, config: Config, ports: PortTo
   );
   bindClass(container, Authenticate, [tokens, SESSIONS, CLOCK]);
   bindClass(container, SignInWithPassword, [Credentials, Sessions]);
-  bindClass(container, GetMyAccount, [weiboAccounts]);
   bindClass(container, ListWeiboFriends, [weiboAccounts, OAUTH_PROVIDER, CLOCK]);
   bindClass(container, LinkWeiboAccount, [
     tokens,

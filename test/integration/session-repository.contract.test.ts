@@ -5,8 +5,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KyselySessionRepository } from '../../src/adapters/persistence/kysely-session-repository.ts';
 import { KyselyUserRepository } from '../../src/adapters/persistence/kysely-user-repository.ts';
+import { KyselyWeiboAccountRepository } from '../../src/adapters/persistence/kysely-weibo-account-repository.ts';
 import type { Database } from '../../src/adapters/persistence/schema.ts';
-import type { UserRepository } from '../../src/application/ports.ts';
+import { AesGcmTokenCipher } from '../../src/adapters/security/aes-gcm-token-cipher.ts';
+import type { UserRepository, WeiboAccountRepository } from '../../src/application/ports.ts';
 import type { Session, SessionRepository } from '../../src/application/session-ports.ts';
 import type { UserProfile } from '../../src/domain/user-profile.ts';
 import { aUserProfile } from '../support/builders.ts';
@@ -28,6 +30,7 @@ interface Stored {
 interface Storage {
   sessions: SessionRepository;
   users: UserRepository;
+  weiboAccounts: WeiboAccountRepository;
   stored(sessionId: string): Promise<Stored | undefined>;
 }
 
@@ -55,6 +58,10 @@ function kyselyStorage(db: Kysely<Database>): Storage {
   return {
     sessions: new KyselySessionRepository(db),
     users: new KyselyUserRepository(db),
+    weiboAccounts: new KyselyWeiboAccountRepository(
+      db,
+      new AesGcmTokenCipher(AesGcmTokenCipher.generateKey()),
+    ),
     stored: async (sessionId) => {
       const row = await db
         .selectFrom('sessions')
@@ -83,6 +90,7 @@ function inMemoryStorage(): Storage {
   return {
     sessions,
     users: store.userRepository,
+    weiboAccounts: store.weiboAccountRepository,
     stored: async (sessionId) => {
       const session = sessions.stored(sessionId);
       return (
@@ -281,7 +289,28 @@ describe.each([
     it('is found through a live session of theirs', async () => {
       const session = aSession(alice);
       await sessions.start(session);
-      expect(await sessions.findSignedInUser(alice.id, session.id, at(DAY))).toEqual(alice);
+      expect(await sessions.findSignedInUser(alice.id, session.id, at(DAY))).toEqual({
+        user: alice,
+        weibo: null,
+      });
+    });
+
+    it('comes with the Weibo account bound to them, uid and when, never its token', async () => {
+      const session = aSession(alice);
+      await sessions.start(session);
+      const { weiboAccounts } = storage;
+      await weiboAccounts.saveGrant({ uid: '1404376560', accessToken: 'tok', expiresAt: null });
+      await weiboAccounts.saveGrant({ uid: '1404376561', accessToken: 'tok', expiresAt: null });
+      await weiboAccounts.bindIfUnbound('1404376561', bob.id);
+      const before = await sessions.findSignedInUser(alice.id, session.id, at(DAY));
+      expect(before).toEqual({ user: alice, weibo: null });
+      await weiboAccounts.bindIfUnbound('1404376560', alice.id);
+      const signedIn = await sessions.findSignedInUser(alice.id, session.id, at(DAY));
+      expect(signedIn).toEqual({
+        user: alice,
+        weibo: { uid: '1404376560', boundAt: expect.any(Date) },
+      });
+      expect(JSON.stringify(signedIn)).not.toContain('tok');
     });
 
     it('is not found through a revoked, expired, another user’s or unknown session', async () => {
@@ -323,7 +352,10 @@ describe.each([
     for (const presented of [session.refreshHash, hashOf('second')]) {
       expect(await sessions.rotate(presented, rotation('x'))).toEqual({ outcome: 'unknown' });
     }
-    expect(await sessions.findSignedInUser(bob.id, bobs.id, at(DAY))).toEqual(bob);
+    expect(await sessions.findSignedInUser(bob.id, bobs.id, at(DAY))).toEqual({
+      user: bob,
+      weibo: null,
+    });
   });
 });
 

@@ -7,7 +7,6 @@ import { BindAccount } from '../../src/application/bind-account.ts';
 import { CompleteWeiboLogin } from '../../src/application/complete-weibo-login.ts';
 import { Credentials } from '../../src/application/credentials.ts';
 import { DeleteAccount } from '../../src/application/delete-account.ts';
-import { GetMyAccount } from '../../src/application/get-my-account.ts';
 import { LinkWeiboAccount } from '../../src/application/link-weibo-account.ts';
 import { ListWeiboFriends } from '../../src/application/list-weibo-friends.ts';
 import type { StateStore, UnitOfWork } from '../../src/application/ports.ts';
@@ -76,7 +75,6 @@ export function appWithFakes(options: FakeAppOptions = {}) {
     ),
     authenticate: new Authenticate(tokens, sessionStore, clock),
     signInWithPassword: new SignInWithPassword(credentials, sessions),
-    getMyAccount: new GetMyAccount(weiboAccounts),
     listWeiboFriends: new ListWeiboFriends(weiboAccounts, oauth, clock),
     linkWeiboAccount: new LinkWeiboAccount(tokens, credentials, unitOfWork, clock, ids, sessions),
     unbindWeibo: new UnbindWeibo(unitOfWork, oauth, clock, ids),

@@ -3,6 +3,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { usePreparedStatements } from '../../src/adapters/persistence/prepared-query.ts';
 import type { Database } from '../../src/adapters/persistence/schema.ts';
 import { migrateToLatest } from '../../src/infrastructure/database.ts';
 import { silentLogger } from './silent-logger.ts';
@@ -26,11 +27,10 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await admin.query(`CREATE SCHEMA ${schema}`);
   await admin.end();
 
-  const db = new Kysely<Database>({
-    dialect: new PostgresDialect({
-      pool: new pg.Pool({ connectionString: url.toString(), max: 25 }),
-    }),
-  });
+  const pool = new pg.Pool({ connectionString: url.toString(), max: 25 });
+  // As the service's pool: the hot queries run as named prepared statements.
+  pool.on('connect', usePreparedStatements);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   await migrateToLatest(db, silentLogger);
   return {
     url: url.toString(),

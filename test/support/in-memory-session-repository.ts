@@ -2,8 +2,8 @@ import type {
   RotateOutcome,
   Session,
   SessionRepository,
+  SignedInUser,
 } from '../../src/application/session-ports.ts';
-import type { UserProfile } from '../../src/domain/user-profile.ts';
 import type { InMemoryStore } from './fakes.ts';
 
 /** A session as stored: its row, and the refresh hashes it used up. */
@@ -103,9 +103,13 @@ export class InMemorySessionRepository implements SessionRepository {
     userId: string,
     sessionId: string,
     now: Date,
-  ): Promise<UserProfile | null> {
+  ): Promise<SignedInUser | null> {
     const session = this.liveOf(userId, now).find((row) => row.id === sessionId);
-    return session ? structuredClone(this.store.users.get(userId) ?? null) : null;
+    const user = this.store.users.get(userId);
+    if (!session || !user) return null;
+    const account = await this.store.weiboAccountRepository.findByUserId(userId);
+    const weibo = account && { uid: account.uid, boundAt: account.boundAt };
+    return structuredClone({ user, weibo });
   }
 
   private rows(): StoredSession[] {

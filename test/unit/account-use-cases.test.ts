@@ -4,7 +4,6 @@ import {
   OAuthProviderUnavailable,
   WeiboAuthorizationExpired,
 } from '../../src/application/errors.ts';
-import { GetMyAccount } from '../../src/application/get-my-account.ts';
 import { ListWeiboFriends } from '../../src/application/list-weibo-friends.ts';
 import { Sessions } from '../../src/application/sessions.ts';
 import { NotSignedIn, NoWeiboAccount } from '../../src/domain/errors.ts';
@@ -55,7 +54,27 @@ describe('Authenticate', () => {
 
   it('returns the user and the session of a valid login token', async () => {
     expect(token).toBe(`login:user-1:alice:${sessionId}`);
-    await expect(authenticate.execute(token)).resolves.toEqual({ user: alice, sessionId });
+    await expect(authenticate.execute(token)).resolves.toEqual({
+      user: alice,
+      weibo: null,
+      sessionId,
+    });
+  });
+
+  it('answers no Weibo account for an account stored but not bound', async () => {
+    await store.weiboAccountRepository.saveGrant({ uid: UID, accessToken: 't', expiresAt: null });
+    await expect(authenticate.execute(token)).resolves.toMatchObject({ user: alice, weibo: null });
+  });
+
+  it('answers the bound uid and when it was bound, never the token', async () => {
+    await bindWeibo();
+    const signedIn = await authenticate.execute(token);
+    expect(signedIn).toEqual({
+      user: alice,
+      weibo: { uid: UID, boundAt: expect.any(Date) },
+      sessionId,
+    });
+    expect(JSON.stringify(signedIn)).not.toContain('weibo-token');
   });
 
   it.each([
@@ -109,29 +128,6 @@ describe('Authenticate', () => {
     await expect(authenticate.execute('login:user-1:alice:bobs-session')).rejects.toThrow(
       NotSignedIn,
     );
-  });
-});
-
-describe('GetMyAccount', () => {
-  let getMyAccount: GetMyAccount;
-  beforeEach(() => {
-    getMyAccount = new GetMyAccount(store.weiboAccountRepository);
-  });
-
-  it('answers the user and no Weibo account when none is bound', async () => {
-    await expect(getMyAccount.execute(alice)).resolves.toEqual({ user: alice, weibo: null });
-  });
-
-  it('answers no Weibo account for an account stored but not bound', async () => {
-    await store.weiboAccountRepository.saveGrant({ uid: UID, accessToken: 't', expiresAt: null });
-    await expect(getMyAccount.execute(alice)).resolves.toEqual({ user: alice, weibo: null });
-  });
-
-  it('answers the bound uid and when it was bound, never the token', async () => {
-    await bindWeibo();
-    const account = await getMyAccount.execute(alice);
-    expect(account).toEqual({ user: alice, weibo: { uid: UID, boundAt: expect.any(Date) } });
-    expect(JSON.stringify(account)).not.toContain('weibo-token');
   });
 });
 

@@ -122,6 +122,7 @@ describe('Sessions.start', () => {
     });
     await expect(authenticate.execute(signedIn.token)).resolves.toEqual({
       user: alice,
+      weibo: null,
       sessionId: stored?.id,
     });
   });
@@ -445,7 +446,11 @@ describe('Authenticate with sessions', () => {
   it('refuses a valid login token of an ended session with NotSignedIn', async () => {
     const signedIn = await sessions.start(alice);
     const sessionId = await sessionOf(signedIn);
-    await expect(authenticate.execute(signedIn.token)).resolves.toEqual({ user: alice, sessionId });
+    await expect(authenticate.execute(signedIn.token)).resolves.toEqual({
+      user: alice,
+      weibo: null,
+      sessionId,
+    });
     await sessions.end(alice.id, sessionId);
     await expect(tokens.verifyLoginToken(signedIn.token)).resolves.toMatchObject({ sessionId });
     await expect(authenticate.execute(signedIn.token)).rejects.toThrow(NotSignedIn);
@@ -455,7 +460,11 @@ describe('Authenticate with sessions', () => {
     const signedIn = await sessions.start(alice);
     const sessionId = await sessionOf(signedIn);
     clock.advance(REFRESH_TTL - 1);
-    await expect(authenticate.execute(signedIn.token)).resolves.toEqual({ user: alice, sessionId });
+    await expect(authenticate.execute(signedIn.token)).resolves.toEqual({
+      user: alice,
+      weibo: null,
+      sessionId,
+    });
     clock.advance(1);
     await expect(tokens.verifyLoginToken(signedIn.token)).resolves.toMatchObject({ sessionId });
     await expect(authenticate.execute(signedIn.token)).rejects.toThrow(NotSignedIn);

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { Authenticate } from '../../application/authenticate.ts';
 import type { DeleteAccount } from '../../application/delete-account.ts';
-import type { GetMyAccount } from '../../application/get-my-account.ts';
 import type { LinkWeiboAccount } from '../../application/link-weibo-account.ts';
 import type { ListWeiboFriends } from '../../application/list-weibo-friends.ts';
 import type { SignInWithPassword } from '../../application/sign-in-with-password.ts';
@@ -19,7 +18,6 @@ export interface AccountRoutesDeps {
   logger: Logger;
   authenticate: Authenticate;
   signInWithPassword: SignInWithPassword;
-  getMyAccount: GetMyAccount;
   listWeiboFriends: ListWeiboFriends;
   linkWeiboAccount: LinkWeiboAccount;
   unbindWeibo: UnbindWeibo;
@@ -50,8 +48,9 @@ export function accountRoutes(deps: AccountRoutesDeps) {
   });
 
   app.openapi(me, async (c) => {
-    const { user, weibo } = await deps.getMyAccount.execute(c.get('user'));
-    const { id, username, email, phone, createdAt } = user;
+    // The signed-in check read the user and its Weibo account, in one query.
+    const weibo = c.get('weibo');
+    const { id, username, email, phone, createdAt } = c.get('user');
     return answerJson(
       c,
       {

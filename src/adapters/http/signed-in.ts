@@ -1,19 +1,23 @@
 import { createMiddleware } from 'hono/factory';
 import type { Authenticate } from '../../application/authenticate.ts';
+import type { SignedInUser } from '../../application/session-ports.ts';
 import type { SignedIn } from '../../application/sessions.ts';
-import type { UserProfile } from '../../domain/user-profile.ts';
 
-export type SignedInEnv = { Variables: { user: UserProfile; sessionId: string } };
+export type SignedInEnv = {
+  Variables: { user: SignedInUser['user']; weibo: SignedInUser['weibo']; sessionId: string };
+};
 
 /**
  * The one check of `Authorization: Bearer <login token>`: the route gets the typed user in
- * `c.get('user')` and its session in `c.get('sessionId')`; any failure answers 401 10160 with `WWW-Authenticate: Bearer`.
+ * `c.get('user')`, the Weibo account bound to it in `c.get('weibo')` and its session in
+ * `c.get('sessionId')`; any failure answers 401 10160 with `WWW-Authenticate: Bearer`.
  */
 export function signedIn(authenticate: Authenticate) {
   return createMiddleware<SignedInEnv>(async (c, next) => {
     const token = /^Bearer +([^\s]+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
-    const { user, sessionId } = await authenticate.execute(token);
+    const { user, weibo, sessionId } = await authenticate.execute(token);
     c.set('user', user);
+    c.set('weibo', weibo);
     c.set('sessionId', sessionId);
     await next();
   });

@@ -1,5 +1,9 @@
-import type { RotateOutcome, Session, SessionRepository } from '../../application/session-ports.ts';
-import type { UserProfile } from '../../domain/user-profile.ts';
+import type {
+  RotateOutcome,
+  Session,
+  SessionRepository,
+  SignedInUser,
+} from '../../application/session-ports.ts';
 import type { ServiceMetrics } from './service-metrics.ts';
 
 /** Counts refreshes, reuse detections and sign-outs as the store decides them. */
@@ -45,7 +49,7 @@ export class MeteredSessionRepository implements SessionRepository {
     return ended;
   }
 
-  findSignedInUser(userId: string, sessionId: string, now: Date): Promise<UserProfile | null> {
+  findSignedInUser(userId: string, sessionId: string, now: Date): Promise<SignedInUser | null> {
     return this.inner.findSignedInUser(userId, sessionId, now);
   }
 }

@@ -1,8 +1,13 @@
 import { type Kysely, sql } from 'kysely';
-import type { RotateOutcome, Session, SessionRepository } from '../../application/session-ports.ts';
-import type { UserProfile } from '../../domain/user-profile.ts';
+import type {
+  RotateOutcome,
+  Session,
+  SessionRepository,
+  SignedInUser,
+} from '../../application/session-ports.ts';
 import { guarded } from './database-errors.ts';
 import { toUserProfile } from './kysely-user-repository.ts';
+import { preparedQuery } from './prepared-query.ts';
 import type { Database, SessionRow } from './schema.ts';
 
 const SESSION_COLUMNS = [
@@ -17,9 +22,39 @@ const SESSION_COLUMNS = [
 /** Ids from a request path or a token: one that is not a UUID names no session, and Postgres would refuse it. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Named, not `users.*`: the signed-in query is a prepared statement (see preparedQuery). */
+const USER_COLUMNS = [
+  'users.id',
+  'users.username',
+  'users.password_hash',
+  'users.phone',
+  'users.email',
+  'users.created_at',
+] as const;
+
+/** A stand-in id for a query compiled once (a valid UUID, so the query can be explained). */
+const NO_ID = '00000000-0000-0000-0000-000000000000';
+
 /** Sessions in Postgres; refresh tokens only as the hashes the caller gives. */
 export class KyselySessionRepository implements SessionRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  /** The signed-in check of every authenticated request: values user id, session id, now. */
+  private readonly signedInUser;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.signedInUser = preparedQuery(
+      'weibo_auth_signed_in_user',
+      db
+        .selectFrom('users')
+        .innerJoin('sessions', 'sessions.user_id', 'users.id')
+        .leftJoin('weibo_accounts', 'weibo_accounts.user_id', 'users.id')
+        .select(USER_COLUMNS)
+        .select(['weibo_accounts.uid as weibo_uid', 'weibo_accounts.bound_at as weibo_bound_at'])
+        .where('users.id', '=', NO_ID)
+        .where('sessions.id', '=', NO_ID)
+        .where('sessions.revoked_at', 'is', null)
+        .where('sessions.expires_at', '>', new Date(0)),
+    );
+  }
 
   async start(session: Session & { refreshHash: string }): Promise<void> {
     await guarded(() =>
@@ -164,20 +199,16 @@ export class KyselySessionRepository implements SessionRepository {
     userId: string,
     sessionId: string,
     now: Date,
-  ): Promise<UserProfile | null> {
+  ): Promise<SignedInUser | null> {
     if (!UUID.test(userId) || !UUID.test(sessionId)) return null;
-    const row = await guarded(() =>
-      this.db
-        .selectFrom('users')
-        .innerJoin('sessions', 'sessions.user_id', 'users.id')
-        .selectAll('users')
-        .where('users.id', '=', userId)
-        .where('sessions.id', '=', sessionId)
-        .where('sessions.revoked_at', 'is', null)
-        .where('sessions.expires_at', '>', now)
-        .executeTakeFirst(),
+    const { rows } = await guarded(() =>
+      this.db.executeQuery(this.signedInUser([userId, sessionId, now])),
     );
-    return row ? toUserProfile(row) : null;
+    const row = rows[0];
+    if (!row) return null;
+    const { weibo_uid: uid, weibo_bound_at: boundAt, ...user } = row;
+    // bindIfUnbound sets bound_at with user_id: a row found by user_id has both.
+    return { user: toUserProfile(user), weibo: uid && boundAt ? { uid, boundAt } : null };
   }
 }
 
