@@ -32,45 +32,43 @@ const USER_COLUMNS = [
   'users.created_at',
 ] as const;
 
-/** A stand-in id for a query compiled once (a valid UUID, so the query can be explained). */
-const NO_ID = '00000000-0000-0000-0000-000000000000';
+/** Every sign-in starts one: prepared. */
+const startSession = preparedQuery(
+  'weibo_auth_start_session',
+  (db, session: Session & { refreshHash: string }) =>
+    db.insertInto('sessions').values({
+      id: session.id,
+      user_id: session.userId,
+      refresh_hash: session.refreshHash,
+      created_at: session.createdAt,
+      last_used_at: session.lastUsedAt,
+      expires_at: session.expiresAt,
+      user_agent: session.userAgent,
+    }),
+);
+
+/** The signed-in check of every authenticated request: prepared. */
+export const signedInUser = preparedQuery(
+  'weibo_auth_signed_in_user',
+  (db, values: { userId: string; sessionId: string; now: Date }) =>
+    db
+      .selectFrom('users')
+      .innerJoin('sessions', 'sessions.user_id', 'users.id')
+      .leftJoin('weibo_accounts', 'weibo_accounts.user_id', 'users.id')
+      .select(USER_COLUMNS)
+      .select(['weibo_accounts.uid as weibo_uid', 'weibo_accounts.bound_at as weibo_bound_at'])
+      .where('users.id', '=', values.userId)
+      .where('sessions.id', '=', values.sessionId)
+      .where('sessions.revoked_at', 'is', null)
+      .where('sessions.expires_at', '>', values.now),
+);
 
 /** Sessions in Postgres; refresh tokens only as the hashes the caller gives. */
 export class KyselySessionRepository implements SessionRepository {
-  /** The signed-in check of every authenticated request: values user id, session id, now. */
-  private readonly signedInUser;
-
-  constructor(private readonly db: Kysely<Database>) {
-    this.signedInUser = preparedQuery(
-      'weibo_auth_signed_in_user',
-      db
-        .selectFrom('users')
-        .innerJoin('sessions', 'sessions.user_id', 'users.id')
-        .leftJoin('weibo_accounts', 'weibo_accounts.user_id', 'users.id')
-        .select(USER_COLUMNS)
-        .select(['weibo_accounts.uid as weibo_uid', 'weibo_accounts.bound_at as weibo_bound_at'])
-        .where('users.id', '=', NO_ID)
-        .where('sessions.id', '=', NO_ID)
-        .where('sessions.revoked_at', 'is', null)
-        .where('sessions.expires_at', '>', new Date(0)),
-    );
-  }
+  constructor(private readonly db: Kysely<Database>) {}
 
   async start(session: Session & { refreshHash: string }): Promise<void> {
-    await guarded(() =>
-      this.db
-        .insertInto('sessions')
-        .values({
-          id: session.id,
-          user_id: session.userId,
-          refresh_hash: session.refreshHash,
-          created_at: session.createdAt,
-          last_used_at: session.lastUsedAt,
-          expires_at: session.expiresAt,
-          user_agent: session.userAgent,
-        })
-        .execute(),
-    );
+    await guarded(() => this.db.executeQuery(startSession(session)));
   }
 
   /**
@@ -202,7 +200,7 @@ export class KyselySessionRepository implements SessionRepository {
   ): Promise<SignedInUser | null> {
     if (!UUID.test(userId) || !UUID.test(sessionId)) return null;
     const { rows } = await guarded(() =>
-      this.db.executeQuery(this.signedInUser([userId, sessionId, now])),
+      this.db.executeQuery(signedInUser({ userId, sessionId, now })),
     );
     const row = rows[0];
     if (!row) return null;

@@ -3,7 +3,16 @@ import type { UserRepository } from '../../application/ports.ts';
 import { UsernameTaken } from '../../domain/errors.ts';
 import type { UserProfile } from '../../domain/user-profile.ts';
 import { guarded, isUniqueViolation } from './database-errors.ts';
+import { preparedQuery } from './prepared-query.ts';
 import type { Database, UserRow } from './schema.ts';
+
+/** The user of a bound Weibo account, on every login: prepared, its columns named. */
+const userById = preparedQuery('weibo_auth_user_by_id', (db, values: { id: string }) =>
+  db
+    .selectFrom('users')
+    .select(['id', 'username', 'password_hash', 'phone', 'email', 'created_at'])
+    .where('id', '=', values.id),
+);
 
 export class KyselyUserRepository implements UserRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -30,10 +39,8 @@ export class KyselyUserRepository implements UserRepository {
   }
 
   async findById(id: string): Promise<UserProfile | null> {
-    const row = await guarded(() =>
-      this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst(),
-    );
-    return row ? toUserProfile(row) : null;
+    const { rows } = await guarded(() => this.db.executeQuery(userById({ id })));
+    return rows[0] ? toUserProfile(rows[0]) : null;
   }
 
   /** Folds as the unique index `users_username_ascii_lower_key` does, so the index serves it. */

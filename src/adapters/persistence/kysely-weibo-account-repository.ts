@@ -2,9 +2,31 @@ import { type Kysely, sql } from 'kysely';
 import type { BindOutcome, TokenCipher, WeiboAccountRepository } from '../../application/ports.ts';
 import type { BoundWeiboAccount, WeiboAccount, WeiboGrant } from '../../domain/weibo-account.ts';
 import { guarded, isUniqueViolation } from './database-errors.ts';
+import { preparedQuery } from './prepared-query.ts';
 import type { Database } from './schema.ts';
 
 const ONE_ACCOUNT_PER_USER = 'weibo_accounts_user_id_key';
+
+/** Every login stores the grant it got: prepared. */
+const saveGrant = preparedQuery(
+  'weibo_auth_save_grant',
+  (db, values: { uid: string; encrypted: string; expiresAt: Date | null }) =>
+    db
+      .insertInto('weibo_accounts')
+      .values({
+        uid: values.uid,
+        access_token_encrypted: values.encrypted,
+        access_token_expires_at: values.expiresAt,
+      })
+      .onConflict((conflict) =>
+        conflict.column('uid').doUpdateSet({
+          access_token_encrypted: values.encrypted,
+          access_token_expires_at: values.expiresAt,
+          updated_at: sql<Date>`now()`,
+        }),
+      )
+      .returning(['user_id']),
+);
 
 /** Weibo accounts, their access tokens encrypted at rest with the uid as context. */
 export class KyselyWeiboAccountRepository implements WeiboAccountRepository {
@@ -15,24 +37,11 @@ export class KyselyWeiboAccountRepository implements WeiboAccountRepository {
 
   async saveGrant(grant: WeiboGrant): Promise<WeiboAccount> {
     const encrypted = this.cipher.encrypt(grant.accessToken, grant.uid);
-    const row = await guarded(() =>
-      this.db
-        .insertInto('weibo_accounts')
-        .values({
-          uid: grant.uid,
-          access_token_encrypted: encrypted,
-          access_token_expires_at: grant.expiresAt,
-        })
-        .onConflict((conflict) =>
-          conflict.column('uid').doUpdateSet({
-            access_token_encrypted: encrypted,
-            access_token_expires_at: grant.expiresAt,
-            updated_at: sql<Date>`now()`,
-          }),
-        )
-        .returning(['user_id'])
-        .executeTakeFirstOrThrow(),
+    const { rows } = await guarded(() =>
+      this.db.executeQuery(saveGrant({ uid: grant.uid, encrypted, expiresAt: grant.expiresAt })),
     );
+    const row = rows[0];
+    if (!row) throw new Error('the grant upsert returned no row');
     return {
       uid: grant.uid,
       userId: row.user_id,
