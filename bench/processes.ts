@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -141,9 +141,20 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The node flags of `npm start` (package.json), so the bench runs the service as it is run. */
+function startFlags(): string[] {
+  const { scripts } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  const flags = /\bnode((?: --[\w-]+(?:=\S+)?)*) dist\/src\/infrastructure\/main\.js/.exec(
+    scripts.start,
+  );
+  if (!flags) throw new Error(`cannot read the node flags of npm start: ${scripts.start}`);
+  return flags[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
+}
+
 /**
- * The built service (`node dist/src/infrastructure/main.js`) on 127.0.0.1, once /readyz
- * answers 200: at LOG_LEVEL=warn it does not log the URL it serves, so it is given a port.
+ * The built service (`node dist/src/infrastructure/main.js`, with the node flags of
+ * `npm start`) on 127.0.0.1, once /readyz answers 200: at LOG_LEVEL=warn it does not log the
+ * URL it serves, so it is given a port.
  */
 export async function spawnService(
   env: NodeJS.ProcessEnv,
@@ -155,7 +166,7 @@ export async function spawnService(
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = track(
-    spawn(process.execPath, [...nodeArgs, SERVICE_MAIN], {
+    spawn(process.execPath, [...startFlags(), ...nodeArgs, SERVICE_MAIN], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH,
