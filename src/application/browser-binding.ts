@@ -1,4 +1,4 @@
-import { createHash, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { hash, randomFillSync, timingSafeEqual } from 'node:crypto';
 
 const SECRET_BYTES = 32;
 // One CSPRNG call fills 128 secrets, as Node's own randomUUID pools its entropy: each call
@@ -23,7 +23,7 @@ export function isWellFormedSecret(value: string | undefined): value is string {
 }
 
 export function bindingHash(secret: string): string {
-  return createHash('sha256').update(secret).digest('base64url');
+  return hash('sha256', secret, 'base64url');
 }
 
 export function matchesBinding(secret: string | undefined, expectedHash: string): boolean {

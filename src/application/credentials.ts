@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import { InvalidPassword, InvalidUsername, WrongCredentials } from '../domain/errors.ts';
 import type { UserProfile } from '../domain/user-profile.ts';
 import { RateLimited } from './errors.ts';
@@ -50,7 +50,7 @@ export class Credentials {
   ): Promise<UserProfile> {
     const { limiter, failuresPerHour } = this.attempts;
     // One bucket per name as uniqueness sees it; hashed, as the name may be anything.
-    const key = `login:${createHash('sha256').update(asciiLower(username)).digest('base64url')}`;
+    const key = `login:${hash('sha256', asciiLower(username), 'base64url')}`;
     if (failuresPerHour > 0) {
       const wait = await limiter.check(key, failuresPerHour, HOUR);
       if (wait > 0) throw new RateLimited(wait);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { RefreshTokenReused, SessionExpired } from '../domain/errors.ts';
 import { newSecret } from './browser-binding.ts';
 import type { Clock, IdGenerator, TokenIssuer } from './ports.ts';
@@ -101,5 +101,5 @@ export class Sessions {
 }
 
 function hashOf(refreshToken: string): string {
-  return createHash('sha256').update(refreshToken).digest('base64url');
+  return hash('sha256', refreshToken, 'base64url');
 }
