@@ -99,4 +99,28 @@ describe('response headers', () => {
       });
     });
   }
+
+  it('keeps the CORS headers, the cookie and the secure headers together on a real server', async () => {
+    const withCors = await listen(
+      appWithFakes({ corsOrigins: ['https://shop.example'] }),
+      0,
+      '127.0.0.1',
+    );
+    try {
+      const answer = await fetch(`${withCors.url}/v1/users/weibo/authorization`, {
+        headers: { origin: 'https://shop.example' },
+      });
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('access-control-allow-origin')).toBe('https://shop.example');
+      expect(answer.headers.get('access-control-allow-credentials')).toBe('true');
+      expect(answer.headers.getSetCookie()).toHaveLength(1);
+      for (const [name, value] of Object.entries(expected)) {
+        expect(answer.headers.get(name), name).toBe(value);
+      }
+      expect(answer.headers.get('cache-control')).toBe('no-store');
+      await answer.arrayBuffer();
+    } finally {
+      await withCors.close();
+    }
+  });
 });
