@@ -42,14 +42,20 @@ describe('rate limit per client on a real server', () => {
     expect(await getFrom(url, '127.0.0.2')).toBe(429);
   });
 
-  it('counts a login start its route refused (a bad query) too, and answers it 429 once over', async () => {
-    const url = sut.service.url;
-    const refused = () => getFrom(url, '127.0.0.6', {}, `${AUTHORIZE}?display=tv`);
-    expect(await refused()).toBe(400);
-    expect(await statuses(2, () => getFrom(url, '127.0.0.6'))).toEqual([200, 200]);
-    expect(await refused()).toBe(429);
-    expect(await getFrom(url, '127.0.0.6')).toBe(429);
-  });
+  it.each([
+    ['a bad query', '127.0.0.6', '?display=tv'],
+    ['a bad return_to', '127.0.0.8', `?return_to=${encodeURIComponent('//evil.example')}`],
+  ])(
+    'counts a login start refused for %s too, and answers it 429 once over',
+    async (_, from, query) => {
+      const url = sut.service.url;
+      const refused = () => getFrom(url, from, {}, `${AUTHORIZE}${query}`);
+      expect(await refused()).toBe(400);
+      expect(await statuses(2, () => getFrom(url, from))).toEqual([200, 200]);
+      expect(await refused()).toBe(429);
+      expect(await getFrom(url, from)).toBe(429);
+    },
+  );
 
   it('counts the login start with the other API requests of the client', async () => {
     const url = sut.service.url;

@@ -14,10 +14,10 @@ const MINUTE = 60;
 
 /**
  * At most `perMinute` requests per client address (IPv6 per /64); 0 turns the limit off.
- * A `GET` to a path of `countedByRoute` is counted by its route: it takes the count with
- * `takeRateCount(c)` and hands it to the write it makes anyway (one round trip for both). A
- * request its route refused before taking it (a bad query) is counted here afterwards, and
- * answered 429 when over the limit, as if it had been counted first.
+ * A `GET` to a path of `countedByRoute` is counted by its route: it hands `c.get('rateCount')`
+ * to the write it makes anyway (one round trip for both) and, once that write is done, says so
+ * with `rateCounted(c)`. A request refused before its write (a bad query, a bad `return_to`)
+ * is counted here afterwards, and answered 429 when over the limit, as if counted first.
  */
 export function limitRequestsPerClient(options: {
   limiter: RateLimiter;
@@ -43,15 +43,14 @@ export function limitRequestsPerClient(options: {
     }
     c.set('rateCount', count);
     await next();
-    if (c.get('rateCount') === count) await hit();
+    // Over the limit, the route's write counted the request and refused it (RateLimited).
+    if (c.get('rateCount') === count && !(c.error instanceof RateLimited)) await hit();
   };
 }
 
-/** The request's count, for a route of `countedByRoute` to hand to its write; once. */
-export function takeRateCount(c: Context): RateCount | undefined {
-  const count = c.get('rateCount');
+/** Tells `limitRequestsPerClient` that the route's write counted the request. */
+export function rateCounted(c: Context): void {
   c.set('rateCount', undefined);
-  return count;
 }
 
 function clientKey(c: Context, trustProxy: boolean): string {

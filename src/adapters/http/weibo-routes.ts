@@ -13,7 +13,7 @@ import {
   openApiRouter,
   openapiQueryRoute,
 } from './openapi.ts';
-import { takeRateCount } from './rate-limit.ts';
+import { rateCounted } from './rate-limit.ts';
 import { answerJson } from './response-headers.ts';
 import {
   AccountBound,
@@ -128,8 +128,9 @@ export function weiboRoutes(deps: WeiboRoutesDeps) {
       forceLogin: forcelogin === 'true',
       language,
       browserSecret: getCookie(c, BINDING_COOKIE),
-      rateCount: takeRateCount(c),
+      rateCount: c.get('rateCount'),
     });
+    rateCounted(c);
     const cookie = generateCookie(BINDING_COOKIE, started.browserSecret, {
       httpOnly: true,
       sameSite: 'Lax',
