@@ -3,13 +3,11 @@ import { setTimeout } from 'node:timers/promises';
 import { CompiledQuery, Kysely, PostgresDialect, type RootOperationNode, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  KyselySessionRepository,
-  signedInUser,
-} from '../../src/adapters/persistence/kysely-session-repository.ts';
+import { KyselySessionRepository } from '../../src/adapters/persistence/kysely-session-repository.ts';
 import { KyselyUserRepository } from '../../src/adapters/persistence/kysely-user-repository.ts';
 import { KyselyWeiboAccountRepository } from '../../src/adapters/persistence/kysely-weibo-account-repository.ts';
 import type { Database } from '../../src/adapters/persistence/schema.ts';
+import { signedInUser } from '../../src/adapters/persistence/session-queries.ts';
 import { AesGcmTokenCipher } from '../../src/adapters/security/aes-gcm-token-cipher.ts';
 import type { UserRepository, WeiboAccountRepository } from '../../src/application/ports.ts';
 import type { Session, SessionRepository } from '../../src/application/session-ports.ts';

@@ -6,6 +6,7 @@ import {
 } from '../../application/errors.ts';
 import type { AuthorizationRequest, Clock, OAuthProvider } from '../../application/ports.ts';
 import type { WeiboFriendsPage, WeiboGrant, WeiboProfile } from '../../domain/weibo-account.ts';
+import { AuthorizeUrls } from './authorize-urls.ts';
 import { BodyTooLarge, MAX_WEIBO_BODY_BYTES, readBoundedText } from './bounded-body.ts';
 import { describeError, isTokenError } from './weibo-errors.ts';
 import { isJsonObject, type Json, toFriendsPage, toProfile, UID } from './weibo-users.ts';
@@ -27,60 +28,26 @@ const ACCESS_TOKEN = /^[\x21-\x7e]{1,512}$/;
  */
 const MAX_EXPIRES_IN_SECONDS = 10 * 365 * 24 * 60 * 60;
 const FRIENDS_PATH = '/2/friendships/friends.json';
-/** Stands for the state in a cached authorize URL: only URL-safe characters, never a state. */
-const STATE_PLACEHOLDER = '__weibo_auth_state__';
-
-/** A query value as URLSearchParams writes it; a state (base64url) is written as it is. */
-function formEncode(value: string): string {
-  return /^[\w.*-]*$/.test(value) ? value : new URLSearchParams({ v: value }).toString().slice(2);
-}
 
 /** The real Weibo OAuth 2 API (api.weibo.com), which sends its JSON as text/plain. */
 export class WeiboOAuthClient implements OAuthProvider {
   private readonly options: WeiboClientOptions;
   private readonly clock: Clock;
   private readonly apiBaseUrl: string;
-  private readonly authorizeTemplates = new Map<string, string>();
+  private readonly authorizeUrls: AuthorizeUrls;
 
   constructor(options: WeiboClientOptions, clock: Clock) {
     this.options = options;
     this.clock = clock;
     this.apiBaseUrl = options.apiBaseUrl.replace(/\/+$/, '');
+    this.authorizeUrls = new AuthorizeUrls({
+      ...options,
+      authorizeUrl: `${this.apiBaseUrl}/oauth2/authorize`,
+    });
   }
 
-  /**
-   * The URL for one state. The URL of each combination of options is built once, with a
-   * placeholder where the state goes (a few at most: 5 displays × forcelogin × language).
-   */
   authorizationUrl(request: AuthorizationRequest): string {
-    const key = `${request.display}|${request.forceLogin}|${request.language}`;
-    let template = this.authorizeTemplates.get(key);
-    if (template === undefined) {
-      template = this.buildAuthorizationUrl({ ...request, state: STATE_PLACEHOLDER });
-      // Configured values that hold the placeholder themselves: no template, built each time.
-      if (template.split(STATE_PLACEHOLDER).length !== 2)
-        return this.buildAuthorizationUrl(request);
-      this.authorizeTemplates.set(key, template);
-    }
-    return template.replace(STATE_PLACEHOLDER, formEncode(request.state));
-  }
-
-  private buildAuthorizationUrl(request: AuthorizationRequest): string {
-    const url = new URL(
-      request.display === 'mobile'
-        ? this.options.mobileAuthorizeUrl
-        : `${this.apiBaseUrl}/oauth2/authorize`,
-    );
-    const query = url.searchParams;
-    query.set('client_id', this.options.clientId);
-    query.set('redirect_uri', this.options.redirectUri);
-    query.set('response_type', 'code');
-    query.set('state', request.state);
-    if (this.options.scope !== '') query.set('scope', this.options.scope);
-    if (request.display !== undefined) query.set('display', request.display);
-    if (request.forceLogin) query.set('forcelogin', 'true');
-    if (request.language !== undefined) query.set('language', request.language);
-    return url.toString();
+    return this.authorizeUrls.for(request);
   }
 
   async exchangeCode(code: string): Promise<WeiboGrant> {

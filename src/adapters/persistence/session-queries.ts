@@ -1,0 +1,44 @@
+/** The session queries run on every sign-in and every signed-in request: prepared. */
+import type { Session } from '../../application/session-ports.ts';
+import { preparedQuery } from './prepared-query.ts';
+
+/** Named, not `users.*`: the signed-in query is a prepared statement (see preparedQuery). */
+const USER_COLUMNS = [
+  'users.id',
+  'users.username',
+  'users.password_hash',
+  'users.phone',
+  'users.email',
+  'users.created_at',
+] as const;
+
+/** Every sign-in starts one: prepared. */
+export const startSession = preparedQuery(
+  'weibo_auth_start_session',
+  (db, session: Session & { refreshHash: string }) =>
+    db.insertInto('sessions').values({
+      id: session.id,
+      user_id: session.userId,
+      refresh_hash: session.refreshHash,
+      created_at: session.createdAt,
+      last_used_at: session.lastUsedAt,
+      expires_at: session.expiresAt,
+      user_agent: session.userAgent,
+    }),
+);
+
+/** The signed-in check of every authenticated request: prepared. */
+export const signedInUser = preparedQuery(
+  'weibo_auth_signed_in_user',
+  (db, values: { userId: string; sessionId: string; now: Date }) =>
+    db
+      .selectFrom('users')
+      .innerJoin('sessions', 'sessions.user_id', 'users.id')
+      .leftJoin('weibo_accounts', 'weibo_accounts.user_id', 'users.id')
+      .select(USER_COLUMNS)
+      .select(['weibo_accounts.uid as weibo_uid', 'weibo_accounts.bound_at as weibo_bound_at'])
+      .where('users.id', '=', values.userId)
+      .where('sessions.id', '=', values.sessionId)
+      .where('sessions.revoked_at', 'is', null)
+      .where('sessions.expires_at', '>', values.now),
+);
