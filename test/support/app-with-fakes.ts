@@ -38,6 +38,15 @@ export interface FakeAppOptions {
   readiness?: Parameters<typeof createApp>[0]['readiness'];
 }
 
+/** A well-formed bind form for uid 123, whose Weibo account the fakes do not hold: answered 401. */
+export const FAKE_BIND_FORM = JSON.stringify({
+  bind_token: 'bind:123',
+  username: 'alice',
+  password: 'correct horse',
+  phone: '13800138000',
+  email: 'a@b.cn',
+});
+
 /** The real HTTP app over every use case, wired to in-memory fakes of the ports. */
 export function appWithFakes(options: FakeAppOptions = {}) {
   const clock = new FakeClock();

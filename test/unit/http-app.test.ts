@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StateStoreUnavailable, StorageUnavailable } from '../../src/application/errors.ts';
 import type { StateStore, UnitOfWork } from '../../src/application/ports.ts';
-import { appWithFakes } from '../support/app-with-fakes.ts';
+import { appWithFakes, FAKE_BIND_FORM as bindForm } from '../support/app-with-fakes.ts';
 import { FakeOAuthProvider } from '../support/fakes.ts';
 
 function appWith(
@@ -24,13 +24,6 @@ const downStateStore: StateStore = {
   save: () => Promise.reject(new StateStoreUnavailable('down')),
   consume: () => Promise.reject(new StateStoreUnavailable('down')),
 };
-const bindForm = JSON.stringify({
-  bind_token: 'bind:123',
-  username: 'alice',
-  password: 'correct horse',
-  phone: '13800138000',
-  email: 'a@b.cn',
-});
 const post = (body: string) => ({
   method: 'POST',
   body,

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen, type RunningServer } from '../../src/infrastructure/http-server.ts';
-import { appWithFakes } from '../support/app-with-fakes.ts';
+import { appWithFakes, FAKE_BIND_FORM as bindForm } from '../support/app-with-fakes.ts';
 
 /** What hono's own secureHeaders() sends: the service must send the same, on every answer. */
 async function honoSecureHeaders(): Promise<Record<string, string>> {
@@ -12,13 +12,6 @@ async function honoSecureHeaders(): Promise<Record<string, string>> {
   return headers;
 }
 
-const bindForm = JSON.stringify({
-  bind_token: 'bind:123',
-  username: 'alice',
-  password: 'correct horse',
-  phone: '13800138000',
-  email: 'a@b.cn',
-});
 /** Answers built by `answerJson` (the 200s) and by the error handler, the 404 and the docs. */
 const requests: Array<[string, RequestInit | undefined, number]> = [
   ['/v1/users/weibo/authorization', undefined, 200],
