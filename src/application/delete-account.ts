@@ -1,3 +1,4 @@
+import { NotSignedIn } from '../domain/errors.ts';
 import { userDeleted } from '../domain/events.ts';
 import type { UserProfile } from '../domain/user-profile.ts';
 import type { Credentials } from './credentials.ts';
@@ -6,6 +7,8 @@ import type { Clock, IdGenerator, OAuthProvider, UnitOfWork } from './ports.ts';
 /**
  * Deletes the account (endpoint 9), confirmed by its password: the user, its Weibo account
  * and the event in one transaction; then the Weibo token is revoked, as a best effort.
+ * The user's row lock puts concurrent deletes (and a link in flight) in line: the first
+ * deletes, the others find no user and are not signed in any more.
  */
 export class DeleteAccount {
   constructor(
@@ -22,8 +25,8 @@ export class DeleteAccount {
   ): Promise<{ weiboUid: string | null; revoked: boolean }> {
     await this.credentials.confirm(user, input.password);
     const account = await this.unitOfWork.transaction(async ({ users, weiboAccounts, outbox }) => {
-      const bound = await weiboAccounts.findByUserId(user.id);
-      if (bound) await weiboAccounts.delete(bound.uid);
+      if (!(await users.lock(user.id))) throw new NotSignedIn();
+      const bound = await weiboAccounts.unbind(user.id);
       await users.delete(user.id);
       const event = userDeleted(this.ids.uuid(), this.clock.now(), user, bound?.uid ?? null);
       await outbox.add(event);

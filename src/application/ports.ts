@@ -71,6 +71,11 @@ export interface UserRepository {
   findById(id: string): Promise<UserProfile | null>;
   /** Matches the name ignoring ASCII letter case, as uniqueness does. */
   findByUsername(username: string): Promise<UserProfile | null>;
+  /**
+   * In a transaction, holds the user's row until it ends, so that changes to one user (a
+   * deletion, a link) happen one after another; false when the user no longer exists.
+   */
+  lock(id: string): Promise<boolean>;
   /** Deletes the user and, with it, its Weibo account; a no-op for an unknown id. */
   delete(id: string): Promise<void>;
 }
@@ -88,8 +93,11 @@ export interface WeiboAccountRepository {
   bindIfUnbound(uid: string, userId: string): Promise<BindOutcome>;
   /** The account bound to the user, its token decrypted, or null. */
   findByUserId(userId: string): Promise<BoundWeiboAccount | null>;
-  /** Deletes the stored account, token included; a no-op for an unknown uid. */
-  delete(uid: string): Promise<void>;
+  /**
+   * Deletes the account bound to the user, token included, and returns it as it was; null when
+   * there was none to delete (a concurrent unbind may have just taken it).
+   */
+  unbind(userId: string): Promise<BoundWeiboAccount | null>;
 }
 
 export interface Outbox {

@@ -5,7 +5,8 @@ import type { Clock, IdGenerator, OAuthProvider, UnitOfWork } from './ports.ts';
 
 /**
  * Unbinds Weibo (endpoint 8): the stored account and its token are deleted with the event in
- * one transaction; then the token is revoked at Weibo, as a best effort.
+ * one transaction; then the token is revoked at Weibo, as a best effort. Of several unbinds
+ * at once, only the one whose delete took the row writes the event and revokes.
  */
 export class UnbindWeibo {
   constructor(
@@ -17,9 +18,8 @@ export class UnbindWeibo {
 
   async execute(user: UserProfile): Promise<{ weiboUid: string; revoked: boolean }> {
     const account = await this.unitOfWork.transaction(async ({ weiboAccounts, outbox }) => {
-      const bound = await weiboAccounts.findByUserId(user.id);
+      const bound = await weiboAccounts.unbind(user.id);
       if (!bound) throw new NoWeiboAccount();
-      await weiboAccounts.delete(bound.uid);
       await outbox.add(userUnboundFromWeibo(this.ids.uuid(), this.clock.now(), user, bound.uid));
       return bound;
     });

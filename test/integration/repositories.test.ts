@@ -208,6 +208,46 @@ describe.each([
       ).resolves.toBeUndefined();
     });
 
+    it('locks an existing user only: false for an unknown or deleted one', async () => {
+      const user = aUserProfile();
+      await storage.users.add(user);
+      const locked = await storage.unitOfWork.transaction(async (tx) => [
+        await tx.users.lock(user.id),
+        await tx.users.lock(user.id),
+        await tx.users.lock(crypto.randomUUID()),
+      ]);
+      expect(locked).toEqual([true, true, false]);
+      await storage.users.delete(user.id);
+      expect(await storage.unitOfWork.transaction((tx) => tx.users.lock(user.id))).toBe(false);
+    });
+
+    it.runIf(interleaves)(
+      'holds a locked user until its transaction ends: a second lock waits, then finds it deleted',
+      async () => {
+        const user = aUserProfile();
+        await storage.users.add(user);
+        const firstLocked = Promise.withResolvers<void>();
+        const release = Promise.withResolvers<void>();
+        const first = storage.unitOfWork.transaction(async (tx) => {
+          await tx.users.lock(user.id);
+          firstLocked.resolve();
+          await release.promise;
+          await tx.users.delete(user.id);
+        });
+        await firstLocked.promise;
+        let second: boolean | undefined;
+        const secondDone = storage.unitOfWork.transaction(async (tx) => {
+          second = await tx.users.lock(user.id);
+        });
+        await setTimeout(100);
+        expect(second).toBeUndefined();
+        release.resolve();
+        await first;
+        await secondDone;
+        expect(second).toBe(false);
+      },
+    );
+
     it('deletes nothing for an unknown user id', async () => {
       const user = aUserProfile();
       await storage.users.add(user);
@@ -344,13 +384,15 @@ describe.each([
       expect(await storage.weiboAccounts.findByUserId(crypto.randomUUID())).toBeNull();
     });
 
-    it('deletes an account with its token and binding, keeping the user free to bind again', async () => {
+    it("unbinds a user's account: returns it as it was, deletes it and its token, frees the user", async () => {
       const user = aUserProfile();
       await storage.users.add(user);
       await storage.weiboAccounts.saveGrant(grant);
       await storage.weiboAccounts.saveGrant({ ...grant, uid: '43' });
       await storage.weiboAccounts.bindIfUnbound(grant.uid, user.id);
-      await storage.weiboAccounts.delete(grant.uid);
+      const bound = await storage.weiboAccounts.findByUserId(user.id);
+      expect(await storage.weiboAccounts.unbind(user.id)).toEqual(bound);
+      expect(bound).toMatchObject({ uid: grant.uid, accessToken: grant.accessToken });
       expect(await storage.storedAccount(grant.uid)).toBeUndefined();
       expect(await storage.weiboAccounts.findByUserId(user.id)).toBeNull();
       expect(await storage.users.findById(user.id)).toEqual(user);
@@ -358,19 +400,31 @@ describe.each([
       expect(await storage.weiboAccounts.bindIfUnbound('43', user.id)).toBe('bound');
     });
 
-    it('stores a deleted uid anew, unbound, at its next grant', async () => {
+    it('unbinds once: a second unbind of the same user finds nothing', async () => {
       const user = aUserProfile();
       await storage.users.add(user);
       await storage.weiboAccounts.saveGrant(grant);
       await storage.weiboAccounts.bindIfUnbound(grant.uid, user.id);
-      await storage.weiboAccounts.delete(grant.uid);
+      expect(await storage.weiboAccounts.unbind(user.id)).toMatchObject({ uid: grant.uid });
+      expect(await storage.weiboAccounts.unbind(user.id)).toBeNull();
+    });
+
+    it('stores an unbound uid anew, unbound, at its next grant', async () => {
+      const user = aUserProfile();
+      await storage.users.add(user);
+      await storage.weiboAccounts.saveGrant(grant);
+      await storage.weiboAccounts.bindIfUnbound(grant.uid, user.id);
+      await storage.weiboAccounts.unbind(user.id);
       expect(await storage.weiboAccounts.saveGrant(grant)).toMatchObject({ userId: null });
       expect(await storage.storedAccount(grant.uid)).toMatchObject({ userId: null });
     });
 
-    it('deletes nothing for an unknown uid', async () => {
+    it('unbinds nothing for a user without a bound account, nor any unbound account', async () => {
+      const user = aUserProfile();
+      await storage.users.add(user);
       await storage.weiboAccounts.saveGrant(grant);
-      await expect(storage.weiboAccounts.delete('999')).resolves.toBeUndefined();
+      expect(await storage.weiboAccounts.unbind(user.id)).toBeNull();
+      expect(await storage.weiboAccounts.unbind(crypto.randomUUID())).toBeNull();
       expect(await storage.storedAccount(grant.uid)).toMatchObject({ uid: grant.uid });
     });
 
@@ -427,20 +481,22 @@ describe.each([
       await storage.weiboAccounts.saveGrant({ uid: '43', accessToken: 't43', expiresAt: null });
       await storage.weiboAccounts.saveGrant({ uid: '44', accessToken: 't44', expiresAt: null });
       await storage.weiboAccounts.bindIfUnbound(grant.uid, leaving.id);
+      await storage.weiboAccounts.bindIfUnbound('43', binding.id);
       const bound = await storage.weiboAccounts.findByUserId(leaving.id);
+      const unbound = await storage.weiboAccounts.findByUserId(binding.id);
       await expect(
         storage.unitOfWork.transaction(async (tx) => {
           await tx.users.delete(leaving.id);
-          await tx.weiboAccounts.delete('43');
+          expect(await tx.weiboAccounts.unbind(binding.id)).toEqual(unbound);
           expect(await tx.weiboAccounts.bindIfUnbound('44', binding.id)).toBe('bound');
           throw new Error('boom');
         }),
       ).rejects.toThrow('boom');
       expect(await storage.users.findById(leaving.id)).toEqual(leaving);
       expect(await storage.weiboAccounts.findByUserId(leaving.id)).toEqual(bound);
-      expect(await storage.storedAccount('43')).toMatchObject({ userId: null, accessToken: 't43' });
+      expect(await storage.weiboAccounts.findByUserId(binding.id)).toEqual(unbound);
+      expect(await storage.storedAccount('43')).toMatchObject({ accessToken: 't43' });
       expect(await storage.storedAccount('44')).toMatchObject({ userId: null });
-      expect(await storage.weiboAccounts.findByUserId(binding.id)).toBeNull();
     });
 
     it('commits a delete with its event', async () => {
@@ -519,7 +575,7 @@ describe.each([
     );
   });
 
-  it("leaves no copy of a Weibo token's ciphertext once its account is deleted", async () => {
+  it("leaves no copy of a Weibo token's ciphertext once its account is unbound", async () => {
     const accounts = new KyselyWeiboAccountRepository(database.db, cipher);
     const user = aUserProfile();
     await new KyselyUserRepository(database.db).add(user);
@@ -527,7 +583,7 @@ describe.each([
     await accounts.bindIfUnbound(secretGrant.uid, user.id);
     const stored = await storedCiphertext(secretGrant.uid);
     expect(await tablesHolding(stored)).toEqual(['weibo_accounts']);
-    await accounts.delete(secretGrant.uid);
+    await accounts.unbind(user.id);
     expect(await tablesHolding(stored)).toEqual([]);
     expect(await tablesHolding(secretGrant.accessToken)).toEqual([]);
   });
@@ -611,11 +667,11 @@ describe.each([
       await new KyselyUserRepository(database.db).add(user);
       await saveGrants('1', '2');
       const [first, [second, boundInSecond]] = await race(
-        (accounts) => accounts.bindIfUnbound('1', user.id),
-        async (accounts) => [
-          await accounts.bindIfUnbound('2', user.id),
+        ({ weiboAccounts }) => weiboAccounts.bindIfUnbound('1', user.id),
+        async ({ weiboAccounts }) => [
+          await weiboAccounts.bindIfUnbound('2', user.id),
           // Its transaction is still usable after the lost race.
-          await accounts.findByUserId(user.id),
+          await weiboAccounts.findByUserId(user.id),
         ],
       );
       expect([first, second]).toEqual(['bound', 'user-already-bound']);
@@ -629,11 +685,39 @@ describe.each([
       await new KyselyUserRepository(database.db).add(second);
       await saveGrants('1');
       const outcomes = await race(
-        (accounts) => accounts.bindIfUnbound('1', first.id),
-        (accounts) => accounts.bindIfUnbound('1', second.id),
+        ({ weiboAccounts }) => weiboAccounts.bindIfUnbound('1', first.id),
+        ({ weiboAccounts }) => weiboAccounts.bindIfUnbound('1', second.id),
       );
       expect(outcomes).toEqual(['bound', 'already-bound']);
       expect(await boundUids()).toEqual({ '1': first.id });
+    });
+
+    it('unbinds in only one of two transactions unbinding one user at once', async () => {
+      const user = aUserProfile();
+      await new KyselyUserRepository(database.db).add(user);
+      await saveGrants('1');
+      await new KyselyWeiboAccountRepository(database.db, cipher).bindIfUnbound('1', user.id);
+      const [first, second] = await race(
+        ({ weiboAccounts }) => weiboAccounts.unbind(user.id),
+        ({ weiboAccounts }) => weiboAccounts.unbind(user.id),
+      );
+      expect(first).toMatchObject({ uid: '1', userId: user.id });
+      expect(second).toBeNull();
+    });
+
+    it('makes a deletion that locks the user wait for a link in flight, then see its account', async () => {
+      const user = aUserProfile();
+      await new KyselyUserRepository(database.db).add(user);
+      await saveGrants('1');
+      const [, [locked, unbound]] = await race(
+        ({ weiboAccounts }) => weiboAccounts.bindIfUnbound('1', user.id),
+        async ({ users, weiboAccounts }) => [
+          await users.lock(user.id),
+          await weiboAccounts.unbind(user.id),
+        ],
+      );
+      expect(locked).toBe(true);
+      expect(unbound).toMatchObject({ uid: '1', userId: user.id });
     });
 
     it('binds exactly one of many accounts one user links at once', async () => {
@@ -674,13 +758,13 @@ describe.each([
      * hold, `second` could start after `first` committed, and a check in the code would do.
      */
     async function race<A, B>(
-      first: (accounts: WeiboAccountRepository) => Promise<A>,
-      second: (accounts: WeiboAccountRepository) => Promise<B>,
+      first: (repositories: InTransaction) => Promise<A>,
+      second: (repositories: InTransaction) => Promise<B>,
     ): Promise<[A, B]> {
       const firstRan = Promise.withResolvers<void>();
       const release = Promise.withResolvers<void>();
       const firstCommitted = database.db.transaction().execute(async (trx) => {
-        const outcome = await first(new KyselyWeiboAccountRepository(trx, cipher));
+        const outcome = await first(inTransaction(trx));
         firstRan.resolve();
         await release.promise;
         return outcome;
@@ -690,11 +774,23 @@ describe.each([
       const secondCommitted = database.db.transaction().execute(async (trx) => {
         const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx);
         secondPid.resolve(rows[0]?.pid ?? 0);
-        return second(new KyselyWeiboAccountRepository(trx, cipher));
+        return second(inTransaction(trx));
       });
       await waitUntilBlockedOrDone(await secondPid.promise, secondCommitted);
       release.resolve();
       return Promise.all([firstCommitted, secondCommitted]);
+    }
+
+    interface InTransaction {
+      users: UserRepository;
+      weiboAccounts: WeiboAccountRepository;
+    }
+
+    function inTransaction(trx: Kysely<Database>): InTransaction {
+      return {
+        users: new KyselyUserRepository(trx),
+        weiboAccounts: new KyselyWeiboAccountRepository(trx, cipher),
+      };
     }
 
     async function waitUntilBlockedOrDone(pid: number, done: Promise<unknown>): Promise<void> {

@@ -23,6 +23,7 @@ import type {
   WeiboGrant,
   WeiboProfile,
 } from '../../src/domain/weibo-account.ts';
+import { RowLocks } from './row-locks.ts';
 
 export class FakeClock implements Clock {
   constructor(private current = new Date('2026-11-24T08:00:00Z')) {}
@@ -127,7 +128,7 @@ const foldAsciiCase = (username: string) =>
  * Users, Weibo accounts and events in memory, held to the same contract as the Kysely
  * repositories (test/integration/repositories.test.ts). A failed transaction undoes its own
  * writes only, so one that fails never erases what another committed meanwhile. Unlike
- * Postgres it isolates nothing: every write is visible at once, and nothing waits on a lock.
+ * Postgres it isolates nothing: every write is visible at once, and only `users.lock` waits.
  */
 export class InMemoryStore implements UnitOfWork {
   readonly users = new Map<string, UserProfile>();
@@ -135,6 +136,7 @@ export class InMemoryStore implements UnitOfWork {
   readonly events: DomainEvent[] = [];
   /** When each bound uid was bound, as the `bound_at` column. */
   private readonly boundAt = new Map<string, Date>();
+  private readonly rowLocks = new RowLocks();
 
   /** Outside a transaction every write commits at once, so there is nothing to undo. */
   readonly userRepository: UserRepository = this.usersUndoneBy([]);
@@ -143,20 +145,31 @@ export class InMemoryStore implements UnitOfWork {
 
   async transaction<T>(work: (repositories: Repositories) => Promise<T>): Promise<T> {
     const undo: Array<() => void> = [];
+    const locks = this.rowLocks.forTransaction();
     try {
       return await work({
-        users: this.usersUndoneBy(undo),
+        users: this.usersUndoneBy(undo, locks.lock),
         weiboAccounts: this.weiboAccountsUndoneBy(undo),
         outbox: this.outboxUndoneBy(undo),
       });
     } catch (error) {
       for (const step of undo.reverse()) step();
       throw error;
+    } finally {
+      locks.releaseAll();
     }
   }
 
-  private usersUndoneBy(undo: Array<() => void>): UserRepository {
+  /** Without a transaction a lock ends with its statement: there is nothing to wait for. */
+  private usersUndoneBy(
+    undo: Array<() => void>,
+    lock: (key: string) => Promise<void> = async () => {},
+  ): UserRepository {
     return {
+      lock: async (id) => {
+        await lock(`user:${id}`);
+        return this.users.has(id);
+      },
       add: async (user) => {
         // The primary key: Postgres refuses a second row with the same id.
         if (this.users.has(user.id)) throw new Error(`duplicate user id ${user.id}`);
@@ -235,19 +248,25 @@ export class InMemoryStore implements UnitOfWork {
         });
         return 'bound';
       },
-      findByUserId: async (userId): Promise<BoundWeiboAccount | null> => {
-        const account = this.accountOf(userId);
-        const boundAt = account && this.boundAt.get(account.uid);
-        if (!account || !boundAt) return null;
-        return {
-          uid: account.uid,
-          userId,
-          accessToken: account.accessToken,
-          accessTokenExpiresAt: structuredClone(account.accessTokenExpiresAt),
-          boundAt: new Date(boundAt),
-        };
+      findByUserId: async (userId) => this.boundTo(userId),
+      unbind: async (userId) => {
+        const bound = this.boundTo(userId);
+        if (bound) this.deleteAccount(bound.uid, undo);
+        return bound;
       },
-      delete: async (uid) => this.deleteAccount(uid, undo),
+    };
+  }
+
+  private boundTo(userId: string): BoundWeiboAccount | null {
+    const account = this.accountOf(userId);
+    const boundAt = account && this.boundAt.get(account.uid);
+    if (!account || !boundAt) return null;
+    return {
+      uid: account.uid,
+      userId,
+      accessToken: account.accessToken,
+      accessTokenExpiresAt: structuredClone(account.accessTokenExpiresAt),
+      boundAt: new Date(boundAt),
     };
   }
 

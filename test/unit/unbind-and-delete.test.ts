@@ -154,6 +154,19 @@ describe('UnbindWeibo', () => {
     expect(oauth.revoked).toEqual([]);
   });
 
+  it('lets exactly one of 5 unbinds at once write its event and revoke; the rest NoWeiboAccount', async () => {
+    await bindWeibo();
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 5 }, () => unbind.execute(alice)),
+    );
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+    for (const outcome of outcomes.filter((o) => o.status === 'rejected')) {
+      expect(outcome.reason).toBeInstanceOf(NoWeiboAccount);
+    }
+    expect(store.events).toHaveLength(1);
+    expect(oauth.revoked).toEqual(['weibo-token']);
+  });
+
   it('leaves the user’s sessions alive', async () => {
     await bindWeibo();
     const signedIn = await sessions.start(alice);
@@ -270,6 +283,19 @@ describe('DeleteAccount', () => {
     );
     expectNothingDeleted();
     expect(store.weiboAccounts.get(UID)?.userId).toBe(alice.id);
+  });
+
+  it('lets exactly one of several deletions at once write its event and revoke; the rest NotSignedIn', async () => {
+    await bindWeibo();
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: LIMIT }, () => deleteAccount.execute(alice, { password: PASSWORD })),
+    );
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+    for (const outcome of outcomes.filter((o) => o.status === 'rejected')) {
+      expect(outcome.reason).toBeInstanceOf(NotSignedIn);
+    }
+    expect(store.events).toMatchObject([{ type: 'UserDeleted', weiboUid: UID }]);
+    expect(oauth.revoked).toEqual(['weibo-token']);
   });
 
   it('frees the username, in any letter case', async () => {

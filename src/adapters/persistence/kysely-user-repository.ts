@@ -55,6 +55,13 @@ export class KyselyUserRepository implements UserRepository {
     return row ? toUserProfile(row) : null;
   }
 
+  async lock(id: string): Promise<boolean> {
+    const row = await guarded(() =>
+      this.db.selectFrom('users').select('id').where('id', '=', id).forUpdate().executeTakeFirst(),
+    );
+    return row !== undefined;
+  }
+
   /** The foreign key's `on delete cascade` deletes the user's Weibo account with it. */
   async delete(id: string): Promise<void> {
     await guarded(() => this.db.deleteFrom('users').where('id', '=', id).execute());

@@ -1,11 +1,22 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { BindOutcome, TokenCipher, WeiboAccountRepository } from '../../application/ports.ts';
 import type { BoundWeiboAccount, WeiboAccount, WeiboGrant } from '../../domain/weibo-account.ts';
 import { guarded, isUniqueViolation } from './database-errors.ts';
 import { preparedQuery } from './prepared-query.ts';
-import type { Database } from './schema.ts';
+import type { Database, WeiboAccountsTable } from './schema.ts';
 
 const ONE_ACCOUNT_PER_USER = 'weibo_accounts_user_id_key';
+const BOUND_COLUMNS = [
+  'uid',
+  'access_token_encrypted',
+  'access_token_expires_at',
+  'bound_at',
+] as const;
+
+type BoundRow = Pick<
+  Selectable<WeiboAccountsTable>,
+  'uid' | 'access_token_encrypted' | 'access_token_expires_at'
+> & { bound_at: Date };
 
 /** Every login stores the grant it got: prepared. */
 const saveGrant = preparedQuery(
@@ -71,25 +82,36 @@ export class KyselyWeiboAccountRepository implements WeiboAccountRepository {
     const row = await guarded(() =>
       this.db
         .selectFrom('weibo_accounts')
-        .select(['uid', 'access_token_encrypted', 'access_token_expires_at', 'bound_at'])
+        .select(BOUND_COLUMNS)
         .where('user_id', '=', userId)
         // bindIfUnbound sets bound_at with user_id.
         .$narrowType<{ bound_at: Date }>()
         .executeTakeFirst(),
     );
-    return row
-      ? {
-          uid: row.uid,
-          userId,
-          accessToken: this.cipher.decrypt(row.access_token_encrypted, row.uid),
-          accessTokenExpiresAt: row.access_token_expires_at,
-          boundAt: row.bound_at,
-        }
-      : null;
+    return row ? this.toBound(row, userId) : null;
   }
 
-  async delete(uid: string): Promise<void> {
-    await guarded(() => this.db.deleteFrom('weibo_accounts').where('uid', '=', uid).execute());
+  /** One statement: of concurrent unbinds, the row lock lets only the first return the row. */
+  async unbind(userId: string): Promise<BoundWeiboAccount | null> {
+    const row = await guarded(() =>
+      this.db
+        .deleteFrom('weibo_accounts')
+        .where('user_id', '=', userId)
+        .returning(BOUND_COLUMNS)
+        .$narrowType<{ bound_at: Date }>()
+        .executeTakeFirst(),
+    );
+    return row ? this.toBound(row, userId) : null;
+  }
+
+  private toBound(row: BoundRow, userId: string): BoundWeiboAccount {
+    return {
+      uid: row.uid,
+      userId,
+      accessToken: this.cipher.decrypt(row.access_token_encrypted, row.uid),
+      accessTokenExpiresAt: row.access_token_expires_at,
+      boundAt: row.bound_at,
+    };
   }
 
   private async bindUnlessUserBound(uid: string, userId: string): Promise<boolean> {
