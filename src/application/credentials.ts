@@ -1,6 +1,6 @@
 import { hash, randomUUID } from 'node:crypto';
 import { InvalidPassword, InvalidUsername, WrongCredentials } from '../domain/errors.ts';
-import type { UserProfile } from '../domain/user-profile.ts';
+import { isUsername, type UserProfile } from '../domain/user-profile.ts';
 import { RateLimited } from './errors.ts';
 import type { PasswordHasher, RateLimiter, UserRepository } from './ports.ts';
 
@@ -25,11 +25,13 @@ export class Credentials {
 
   /** The user with this name (any ASCII case) and password; throws WrongCredentials. */
   async verify(input: { username?: unknown; password?: unknown }): Promise<UserProfile> {
-    if (typeof input.username !== 'string') throw new InvalidUsername();
-    if (typeof input.password !== 'string') throw new InvalidPassword();
-    const { password } = input;
-    return this.limited(input.username, async () => {
-      const user = await this.users.findByUsername(input.username as string);
+    const { username, password } = input;
+    if (typeof username !== 'string') throw new InvalidUsername();
+    if (typeof password !== 'string') throw new InvalidPassword();
+    // No account has such a name (the bind form's rule): nothing to look up, hide or count.
+    if (!isUsername(username)) throw new WrongCredentials();
+    return this.limited(username, async () => {
+      const user = await this.users.findByUsername(username);
       const hash = user?.passwordHash ?? (await this.dummyHash);
       const matches = await this.passwords.verify(hash, password);
       return matches && user ? user : null;

@@ -34,8 +34,13 @@ export function parseRegistration(input: RegistrationForm): Registration {
 }
 
 export function parseUsername(value: unknown): string {
-  if (typeof value !== 'string' || !USERNAME.test(value)) throw new InvalidUsername();
+  if (typeof value !== 'string' || !isUsername(value)) throw new InvalidUsername();
   return value;
+}
+
+/** Whether an account could have this name: the only names the bind form accepts. */
+export function isUsername(value: string): boolean {
+  return USERNAME.test(value);
 }
 
 export function parsePassword(value: unknown): string {

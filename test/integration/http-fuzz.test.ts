@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEmail, parsePhone, parseUsername } from '../../src/domain/user-profile.ts';
+import { PASSWORD, signUp } from '../support/accounts.ts';
 import {
   freshUid,
   type ServiceUnderTest,
@@ -11,18 +12,20 @@ import {
 // Every status and code pair SPEC allows on these endpoints.
 const ERRORS: Record<number, number[]> = {
   400: [10100, 10108, 10117, 10126, 10150, 10155, 12345],
-  401: [10130],
+  401: [10130, 10160, 10162],
   403: [10151],
   404: [404],
-  409: [10152, 10153],
+  409: [10152, 10153, 10163],
   429: [10156],
 };
 const SEED = 20_261_130;
 
 let sut: ServiceUnderTest;
 const bindTokens: string[] = [];
+let account: Awaited<ReturnType<typeof signUp>>;
 beforeAll(async () => {
   sut = await startServiceUnderTest({ BIND_RATE_LIMIT_PER_HOUR: '0' });
+  account = await signUp(sut);
   for (let i = 0; i < 12; i += 1) {
     const browser = sut.browser();
     const answer = await browser.callback(
@@ -99,6 +102,31 @@ const body = fc.oneof(
   fc.json({ maxDepth: 3 }),
   text,
 );
+/** Strings no username or password can be, and that a database may choke on. */
+const hostile = fc.oneof(
+  fc.constantFrom('\u0000', 'a\u0000b', '\ud800', 'ab\udc00c', '\udfff\ud800', '\u202e', '\uffff'),
+  fc
+    .tuple(fc.stringMatching(/^[a-z]{3,8}$/), fc.constantFrom('\u0000', '\ud83d', '\u0085'))
+    .map(([name, bad]) => `${name}${bad}`),
+  fc.integer({ min: 33, max: 12_000 }).map((length) => 'a'.repeat(length)),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+);
+const credential = (valid: fc.Arbitrary<unknown>) =>
+  fc.oneof({ weight: 3, arbitrary: field(valid) }, { weight: 3, arbitrary: hostile });
+const credentialsBody = fc
+  .record({
+    bind_token: field(
+      fc.constantFrom(...Array.from({ length: 12 }, (_, i) => i)).map((i) => bindTokens[i]),
+    ),
+    username: credential(
+      fc.oneof(
+        fc.stringMatching(/^[A-Za-z0-9_]{3,32}$/),
+        fc.constant(null).map(() => account.username),
+      ),
+    ),
+    password: credential(fc.oneof(fc.string({ maxLength: 30 }), fc.constant(PASSWORD))),
+  })
+  .map((form) => JSON.stringify(form));
 const request = fc.oneof(
   fc.record({
     method: fc.constant('GET'),
@@ -118,6 +146,23 @@ const request = fc.oneof(
     query,
     headers,
     body,
+  }),
+  fc.record({
+    method: fc.constant('POST'),
+    path: fc.constantFrom('/v1/tokens', '/v1/users/weibo/bindings'),
+    query,
+    headers,
+    body: fc.oneof({ weight: 4, arbitrary: credentialsBody }, body),
+  }),
+  fc.record({
+    method: fc.constant('DELETE'),
+    path: fc.constant('/v1/users/me'),
+    query,
+    headers: headers.map((chosen) => ({
+      ...chosen,
+      authorization: `Bearer ${account.token}`,
+    })),
+    body: credentialsBody,
   }),
   fc.record({
     method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE'),
@@ -156,7 +201,7 @@ async function runCallbackFlow(flow: {
   return app.request(`/v1/users/weibo/users?${new URLSearchParams({ code, state })}`, { headers });
 }
 
-describe('a seeded fuzz of the three endpoints', () => {
+describe('a seeded fuzz of the login and credentials endpoints', () => {
   it('never answers 5xx, always a contract body, and stores only valid rows', async () => {
     const seen = new Map<string, number>();
     await fc.assert(
@@ -191,6 +236,7 @@ describe('a seeded fuzz of the three endpoints', () => {
         '400 10100',
         '400 10155',
         '401 10130',
+        '401 10162',
         '403 10151',
         '404 404',
         '409 10153',
