@@ -10,6 +10,9 @@ const HOUR = 3600;
  * Checks a username and password, the same way for every endpoint that asks for them:
  * an unknown user and a wrong password fail alike and take about as long, and failed
  * attempts per username are limited (past the limit even the right password waits).
+ * Each attempt takes its place in the count before its password is checked, so attempts
+ * sent at once cannot together check more than the limit; a success gives its place back.
+ * When the count cannot be reached, the limiter's error stands: no password is checked.
  */
 export class Credentials {
   // Verified against when the user is unknown, so that costs one argon2id verify too.
@@ -51,17 +54,27 @@ export class Credentials {
     check: () => Promise<UserProfile | null>,
   ): Promise<UserProfile> {
     const { limiter, failuresPerHour } = this.attempts;
-    // One bucket per name as uniqueness sees it; hashed, as the name may be anything.
+    if (failuresPerHour === 0) return (await check()) ?? wrongCredentials();
+    // One bucket per name as uniqueness sees it.
     const key = `login:${hash('sha256', asciiLower(username), 'base64url')}`;
-    if (failuresPerHour > 0) {
-      const wait = await limiter.check(key, failuresPerHour, HOUR);
-      if (wait > 0) throw new RateLimited(wait);
+    const place = await limiter.take(key, failuresPerHour, HOUR);
+    if (place.wait > 0) throw new RateLimited(place.wait);
+    let wrong = false;
+    try {
+      const user = await check();
+      if (user) return user;
+      wrong = true;
+      return wrongCredentials();
+    } finally {
+      // Only a wrong password keeps its place. A give-back that fails leaves the count higher,
+      // never lower, and the answer stands either way.
+      if (!wrong) await place.giveBack().catch(() => undefined);
     }
-    const user = await check();
-    if (user) return user;
-    if (failuresPerHour > 0) await limiter.hit(key, failuresPerHour, HOUR);
-    throw new WrongCredentials();
   }
+}
+
+function wrongCredentials(): never {
+  throw new WrongCredentials();
 }
 
 function asciiLower(value: string): string {

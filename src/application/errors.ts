@@ -4,6 +4,7 @@ export type InfrastructureErrorCode =
   | 'OAUTH_PROVIDER_UNAVAILABLE'
   | 'OAUTH_CODE_REJECTED'
   | 'RATE_LIMITED'
+  | 'RATE_LIMITER_UNAVAILABLE'
   | 'WEIBO_AUTHORIZATION_EXPIRED';
 
 /** Failures of what the application talks to, raised at the adapter edge. */
@@ -35,6 +36,11 @@ export class RateLimited extends InfrastructureError {
   constructor(readonly retryAfterSeconds: number) {
     super(`rate limited for ${retryAfterSeconds} s`);
   }
+}
+
+/** The store of a rate limit's counts cannot be reached. */
+export class RateLimiterUnavailable extends InfrastructureError {
+  readonly code = 'RATE_LIMITER_UNAVAILABLE';
 }
 
 /** The provider refused the stored token (expired or revoked): sign in with it again. */

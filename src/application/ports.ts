@@ -157,12 +157,26 @@ export interface PasswordHasher {
   verify(hash: string, password: string): Promise<boolean>;
 }
 
-/** Counts attempts per key in fixed windows. */
+/**
+ * Counts attempts per key in fixed windows. Throws RateLimiterUnavailable when its store
+ * cannot be reached: the caller decides whether to go on unlimited or refuse.
+ */
 export interface RateLimiter {
   /** Records one attempt; resolves the seconds to wait when over the limit, else 0. */
   hit(key: string, limit: number, windowSeconds: number): Promise<number>;
-  /** Records nothing; resolves the seconds to wait when `limit` attempts are already counted. */
-  check(key: string, limit: number, windowSeconds: number): Promise<number>;
+  /**
+   * Takes a place for an attempt before it runs: counted and compared in one step, so attempts
+   * made at the same moment can never together pass `limit`.
+   */
+  take(key: string, limit: number, windowSeconds: number): Promise<RatePlace>;
+}
+
+/** An attempt's place in its window: refused (`wait` > 0), or held until given back. */
+export interface RatePlace {
+  /** Seconds to wait when the window was already full; 0 when the place was taken. */
+  wait: number;
+  /** Uncounts the attempt (one that should not count, such as a success); at most once. */
+  giveBack(): Promise<void>;
 }
 
 export interface Clock {

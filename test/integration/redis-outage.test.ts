@@ -1,13 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { send, signUp } from '../support/accounts.ts';
 import { eventually } from '../support/outbox.ts';
-import {
-  freshUid,
-  type ServiceUnderTest,
-  startServiceUnderTest,
-} from '../support/running-service.ts';
+import { type ServiceUnderTest, startServiceUnderTest } from '../support/running-service.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
-
-const BIND = '/v1/users/weibo/users';
 
 let proxy: TcpProxy;
 let sut: ServiceUnderTest;
@@ -33,31 +28,17 @@ async function ready(): Promise<number> {
 
 describe('Redis going away and coming back', () => {
   it('turns /readyz 503, lets the backlog rise, then drains it to 0 without a restart', async () => {
-    const forms = [];
-    for (let i = 0; i < 3; i += 1) {
-      const browser = sut.browser();
-      const answer = await browser.callback(
-        sut.weibo.issueCode({ uid: freshUid() }),
-        await browser.startLogin(),
-      );
-      expect(answer.body.code).toBe(201);
-      forms.push({ browser, bindToken: answer.body.bind_token as string });
-    }
+    const accounts = [];
+    for (let i = 0; i < 3; i += 1) accounts.push(await signUp(sut));
     expect(await ready()).toBe(200);
     await eventually(async () => (await metric('weibo_auth_outbox_backlog')) === 0);
 
     await proxy.cut();
     expect(await ready()).toBe(503);
-    // Binds need only Postgres: they commit, and their events wait in the outbox.
-    for (const { browser, bindToken } of forms) {
-      const bound = await browser.post(BIND, {
-        bind_token: bindToken,
-        username: `outage_${freshUid()}`,
-        password: 'correct horse battery',
-        phone: '+8613800138000',
-        email: 'outage@example.com',
-      });
-      expect(bound.body.code).toBe(200);
+    // Unbinds need only Postgres: they commit, and their events wait in the outbox.
+    for (const { browser, token } of accounts) {
+      const unbound = await send(browser, 'DELETE', '/v1/users/weibo/binding', token);
+      expect(unbound.body.code).toBe(200);
     }
     await eventually(async () => (await metric('weibo_auth_outbox_backlog')) === 3, 5_000);
     expect(await metric('weibo_auth_outbox_oldest_age_seconds')).toBeGreaterThanOrEqual(0);

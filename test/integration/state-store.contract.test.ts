@@ -97,7 +97,7 @@ describe.each(implementations)('%s state store', (_name, create) => {
     expect(await store.save('w1', pending, 60, count)).toBe(0);
     expect(await limiter.hit(count.key, count.limit, count.windowSeconds)).toBe(0);
     expect(await store.save('w2', pending, 60, count)).toBeGreaterThan(0);
-    expect(await limiter.check(count.key, count.limit, count.windowSeconds)).toBeGreaterThan(0);
+    expect(await limiter.hit(count.key, count.limit, count.windowSeconds)).toBeGreaterThan(0);
   });
 
   it('hands a state to exactly one of many concurrent consumers', async () => {

@@ -1,3 +1,4 @@
+import { RateLimiterUnavailable } from '../../src/application/errors.ts';
 import type {
   AuthorizationRequest,
   BindOutcome,
@@ -7,6 +8,8 @@ import type {
   OAuthProvider,
   Outbox,
   PasswordHasher,
+  RateLimiter,
+  RatePlace,
   Repositories,
   TokenIssuer,
   UnitOfWork,
@@ -117,6 +120,16 @@ export class FakePasswordHasher implements PasswordHasher {
   }
   async verify(hash: string, password: string): Promise<boolean> {
     return hash === `hashed(${password})`;
+  }
+}
+
+/** A limiter whose store is away, as RedisRateLimiter with Redis cut. */
+export class UnreachableRateLimiter implements RateLimiter {
+  async hit(): Promise<number> {
+    throw new RateLimiterUnavailable('rate limit store unreachable');
+  }
+  async take(): Promise<RatePlace> {
+    throw new RateLimiterUnavailable('rate limit store unreachable');
   }
 }
 

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InMemoryRateLimiter } from '../../src/adapters/memory/in-memory-rate-limiter.ts';
 import { BindAccount, type BindAccountInput } from '../../src/application/bind-account.ts';
-import { RateLimited } from '../../src/application/errors.ts';
+import { RateLimited, RateLimiterUnavailable } from '../../src/application/errors.ts';
 import { Sessions } from '../../src/application/sessions.ts';
 import {
   BindTokenInvalid,
@@ -19,6 +19,7 @@ import {
   FakeTokenIssuer,
   InMemoryStore,
   SequentialIds,
+  UnreachableRateLimiter,
 } from '../support/fakes.ts';
 import { InMemorySessionRepository } from '../support/in-memory-session-repository.ts';
 
@@ -177,5 +178,28 @@ describe('BindAccount', () => {
     await expect(limited).rejects.toMatchObject({ retryAfterSeconds: expect.any(Number) });
     clock.advance(3600);
     await expect(bindAccount.execute(form())).resolves.toMatchObject({ username: 'alice' });
+  });
+
+  it('refuses while its count cannot be reached, hashing and storing nothing', async () => {
+    const tokens = new FakeTokenIssuer();
+    const ids = new SequentialIds();
+    const hasher = new FakePasswordHasher();
+    let hashes = 0;
+    hasher.hash = async (password) => {
+      hashes += 1;
+      return `hashed(${password})`;
+    };
+    bindAccount = new BindAccount(
+      tokens,
+      hasher,
+      store,
+      clock,
+      ids,
+      { limiter: new UnreachableRateLimiter(), perUidPerHour: 3 },
+      new Sessions(tokens, sessions, clock, ids, { loginTtlSeconds: 3600, refreshTtlSeconds: 60 }),
+    );
+    await expect(bindAccount.execute(form())).rejects.toThrow(RateLimiterUnavailable);
+    expect(hashes).toBe(0);
+    expectNothingWritten();
   });
 });

@@ -1,7 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InMemoryRateLimiter } from '../../src/adapters/memory/in-memory-rate-limiter.ts';
 import { Credentials } from '../../src/application/credentials.ts';
-import { RateLimited } from '../../src/application/errors.ts';
+import {
+  RateLimited,
+  RateLimiterUnavailable,
+  StorageUnavailable,
+} from '../../src/application/errors.ts';
 import { Sessions } from '../../src/application/sessions.ts';
 import { SignInWithPassword } from '../../src/application/sign-in-with-password.ts';
 import { InvalidPassword, InvalidUsername, WrongCredentials } from '../../src/domain/errors.ts';
@@ -13,6 +17,7 @@ import {
   FakeTokenIssuer,
   InMemoryStore,
   SequentialIds,
+  UnreachableRateLimiter,
 } from '../support/fakes.ts';
 import { InMemorySessionRepository } from '../support/in-memory-session-repository.ts';
 
@@ -211,6 +216,63 @@ describe('Credentials', () => {
       await failTimes(1, () => 'Alice');
       await expect(credentials.verify({ username: 'Alice', password: PASSWORD })).rejects.toThrow(
         RateLimited,
+      );
+    });
+
+    it('checks no more passwords than the limit of 40 attempts made at once', async () => {
+      const attempts = await Promise.allSettled(
+        Array.from({ length: 40 }, (_, i) =>
+          credentials.verify({ username: 'Alice', password: i === 35 ? PASSWORD : `wrong ${i}` }),
+        ),
+      );
+      expect(hasher.verified.length).toBeLessThanOrEqual(LIMIT);
+      const refused = attempts.filter(
+        (attempt) => attempt.status === 'rejected' && attempt.reason instanceof RateLimited,
+      );
+      expect(refused.length).toBeGreaterThanOrEqual(40 - LIMIT);
+    });
+
+    it('gives back the place of an attempt that failed for another reason than its password', async () => {
+      const users = { ...store.userRepository };
+      let down = true;
+      users.findByUsername = async (name) => {
+        if (down) throw new StorageUnavailable('down');
+        return store.userRepository.findByUsername(name);
+      };
+      credentials = new Credentials(users, hasher, {
+        limiter: new InMemoryRateLimiter(clock),
+        failuresPerHour: LIMIT,
+      });
+      for (let i = 0; i < LIMIT * 2; i += 1) {
+        await expect(credentials.verify({ username: 'Alice', password: PASSWORD })).rejects.toThrow(
+          StorageUnavailable,
+        );
+      }
+      down = false;
+      await expect(credentials.verify({ username: 'Alice', password: PASSWORD })).resolves.toEqual(
+        alice,
+      );
+    });
+
+    it('checks no password when the count cannot be reached: the limiter’s error stands', async () => {
+      credentials = new Credentials(store.userRepository, hasher, {
+        limiter: new UnreachableRateLimiter(),
+        failuresPerHour: LIMIT,
+      });
+      await expect(credentials.verify({ username: 'Alice', password: PASSWORD })).rejects.toThrow(
+        RateLimiterUnavailable,
+      );
+      await expect(credentials.confirm(alice, PASSWORD)).rejects.toThrow(RateLimiterUnavailable);
+      expect(hasher.verified).toEqual([]);
+    });
+
+    it('needs no count with a limit of 0, even when the count cannot be reached', async () => {
+      credentials = new Credentials(store.userRepository, hasher, {
+        limiter: new UnreachableRateLimiter(),
+        failuresPerHour: 0,
+      });
+      await expect(credentials.verify({ username: 'Alice', password: PASSWORD })).resolves.toEqual(
+        alice,
       );
     });
 

@@ -45,6 +45,7 @@ const ERRORS = {
   WEIBO_ALREADY_BOUND: { status: 409, code: 10153, error: 'Weibo account already bound' },
   STORAGE_UNAVAILABLE: { status: 503, code: 10154, error: 'Service unavailable' },
   STATE_STORE_UNAVAILABLE: { status: 503, code: 10154, error: 'Service unavailable' },
+  RATE_LIMITER_UNAVAILABLE: { status: 503, code: 10154, error: 'Service unavailable' },
   INVALID_BODY: { status: 400, code: 10155, error: 'Invalid request body' },
   RATE_LIMITED: { status: 429, code: 10156, error: 'Too many requests', retryAfter: true },
   NOT_SIGNED_IN: {

@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { RateLimited } from '../../application/errors.ts';
+import { RateLimited, RateLimiterUnavailable } from '../../application/errors.ts';
 import type { RateCount, RateLimiter } from '../../application/ports.ts';
 import { addressBucket, clientAddress } from './client-address.ts';
 
@@ -34,7 +34,9 @@ export function limitRequestsPerClient(options: {
       windowSeconds: MINUTE,
     };
     const hit = async () => {
-      const wait = await options.limiter.hit(count.key, count.limit, count.windowSeconds);
+      const wait = await options.limiter
+        .hit(count.key, count.limit, count.windowSeconds)
+        .catch(openDuringOutage);
       if (wait > 0) throw new RateLimited(wait);
     };
     if (c.req.method !== 'GET' || !countedByRoute.has(c.req.path)) {
@@ -46,6 +48,16 @@ export function limitRequestsPerClient(options: {
     // Over the limit, the route's write counted the request and refused it (RateLimited).
     if (c.get('rateCount') === count && !(c.error instanceof RateLimited)) await hit();
   };
+}
+
+/**
+ * The per-client limit lets requests through while its store is away: what each route then
+ * needs (Postgres for a signed-in read) decides, and every limit that guards a password check
+ * or hash fails closed on its own (README, "Security").
+ */
+function openDuringOutage(error: unknown): number {
+  if (error instanceof RateLimiterUnavailable) return 0;
+  throw error;
 }
 
 /** Tells `limitRequestsPerClient` that the route's write counted the request. */

@@ -1,22 +1,39 @@
-import type { Clock, RateLimiter } from '../../application/ports.ts';
+import type { Clock, RateLimiter, RatePlace } from '../../application/ports.ts';
 
 const SWEEP_EVERY = 1_000;
 
+interface Counter {
+  count: number;
+  endsAt: number;
+}
+
 /** Fixed-window counters of this process only: for a single instance without Redis. */
 export class InMemoryRateLimiter implements RateLimiter {
-  private readonly counters = new Map<string, { count: number; endsAt: number }>();
+  private readonly counters = new Map<string, Counter>();
   private hits = 0;
 
   constructor(private readonly clock: Clock) {}
 
-  async check(key: string, limit: number, windowSeconds: number): Promise<number> {
-    const now = this.clock.now().getTime() / 1000;
-    const window = Math.floor(now / windowSeconds);
-    const counter = this.counters.get(`${key}:${windowSeconds}:${window}`);
-    return counter && counter.count >= limit ? Math.ceil(counter.endsAt - now) : 0;
+  async hit(key: string, limit: number, windowSeconds: number): Promise<number> {
+    return this.count(key, limit, windowSeconds).wait;
   }
 
-  async hit(key: string, limit: number, windowSeconds: number): Promise<number> {
+  async take(key: string, limit: number, windowSeconds: number): Promise<RatePlace> {
+    const { counter, wait } = this.count(key, limit, windowSeconds);
+    if (wait > 0) return { wait, giveBack: async () => {} };
+    let given = false;
+    return {
+      wait: 0,
+      giveBack: async () => {
+        if (given) return;
+        given = true;
+        counter.count -= 1;
+      },
+    };
+  }
+
+  /** Counts one attempt, synchronously: no other attempt can come between count and compare. */
+  private count(key: string, limit: number, windowSeconds: number) {
     const now = this.clock.now().getTime() / 1000;
     if (++this.hits % SWEEP_EVERY === 0) this.sweep(now);
     const window = Math.floor(now / windowSeconds);
@@ -24,7 +41,7 @@ export class InMemoryRateLimiter implements RateLimiter {
     const counter = this.counters.get(id) ?? { count: 0, endsAt: (window + 1) * windowSeconds };
     counter.count += 1;
     this.counters.set(id, counter);
-    return counter.count > limit ? Math.ceil(counter.endsAt - now) : 0;
+    return { counter, wait: counter.count > limit ? Math.ceil(counter.endsAt - now) : 0 };
   }
 
   private sweep(now: number): void {
