@@ -1,14 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { weiboLogin as login, PASSWORD, send, signUp } from '../support/accounts.ts';
 import {
-  type Browser,
   freshUid,
   type ServiceUnderTest,
   startServiceUnderTest,
 } from '../support/running-service.ts';
 
-const PASSWORD = 'correct horse battery';
 const NOT_SIGNED_IN = { status: 401, body: { code: 10160, error: 'Not signed in' } };
 const WRONG = { status: 401, body: { code: 10162, error: 'Wrong username or password' } };
 
@@ -18,39 +17,8 @@ beforeAll(async () => {
 });
 afterAll(() => sut.stop());
 
-/** A Weibo login of a fresh uid up to the callback's 201. */
-async function weiboLogin(uid = freshUid()) {
-  const browser = sut.browser();
-  const answer = await browser.callback(sut.weibo.issueCode({ uid }), await browser.startLogin());
-  return { browser, uid, answer };
-}
-
-/** A new account bound to a fresh Weibo uid: its browser, uid, username and login token. */
-async function newUser() {
-  const { browser, uid, answer } = await weiboLogin();
-  expect(answer.body.code).toBe(201);
-  const username = `acct_${freshUid()}`;
-  const bound = await browser.post('/v1/users/weibo/users', {
-    bind_token: answer.body.bind_token,
-    username,
-    password: PASSWORD,
-    phone: '+8613800138000',
-    email: 'acct@example.com',
-  });
-  expect(bound.body.code).toBe(200);
-  return { browser, uid, username, token: bound.body.token as string };
-}
-
-function send(browser: Browser, method: string, path: string, token?: string, body?: unknown) {
-  return browser.request(path, {
-    method,
-    headers: {
-      ...(token && { authorization: `Bearer ${token}` }),
-      ...(body !== undefined && { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-}
+const weiboLogin = (uid?: string) => login(sut, uid);
+const newUser = () => signUp(sut);
 
 const events = async (type: string, userId: string) =>
   (

@@ -1,4 +1,5 @@
 import type { Clock, RateLimiter, RatePlace } from '../../application/ports.ts';
+import { refusedPlace, takenPlace } from '../../application/rate-places.ts';
 
 const SWEEP_EVERY = 1_000;
 
@@ -20,16 +21,10 @@ export class InMemoryRateLimiter implements RateLimiter {
 
   async take(key: string, limit: number, windowSeconds: number): Promise<RatePlace> {
     const { counter, wait } = this.count(key, limit, windowSeconds);
-    if (wait > 0) return { wait, giveBack: async () => {} };
-    let given = false;
-    return {
-      wait: 0,
-      giveBack: async () => {
-        if (given) return;
-        given = true;
-        counter.count -= 1;
-      },
-    };
+    if (wait > 0) return refusedPlace(wait);
+    return takenPlace(async () => {
+      counter.count -= 1;
+    });
   }
 
   /** Counts one attempt, synchronously: no other attempt can come between count and compare. */

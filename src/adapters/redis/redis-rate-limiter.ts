@@ -1,14 +1,13 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterUnavailable } from '../../application/errors.ts';
 import type { Clock, RateLimiter, RatePlace } from '../../application/ports.ts';
+import { refusedPlace, takenPlace } from '../../application/rate-places.ts';
 import { fixedWindow, RATE_KEY_PREFIX } from './fixed-window.ts';
 
 /** A DECR that never creates the counter (an expired one would come back without expiry). */
 const GIVE_BACK = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DECR', KEYS[1]) end
 return 0`;
-
-const nothing = async () => {};
 
 type WithGiveBack = Redis & { rateGiveBack(counter: string): Promise<number> };
 
@@ -39,16 +38,8 @@ export class RedisRateLimiter implements RateLimiter {
   async take(key: string, limit: number, windowSeconds: number): Promise<RatePlace> {
     const { counter, wait } = fixedWindow(this.clock.now(), key, windowSeconds);
     const name = this.keyPrefix + counter;
-    if ((await this.count(name, windowSeconds)) > limit) return { wait, giveBack: nothing };
-    let given = false;
-    return {
-      wait: 0,
-      giveBack: async () => {
-        if (given) return;
-        given = true;
-        await this.call(() => this.redis.rateGiveBack(name));
-      },
-    };
+    if ((await this.count(name, windowSeconds)) > limit) return refusedPlace(wait);
+    return takenPlace(() => this.call(() => this.redis.rateGiveBack(name)));
   }
 
   /** Adds one to the counter and resolves its new value. */
