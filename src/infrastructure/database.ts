@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely';
 import { FileMigrationProvider, Migrator } from 'kysely/migration';
 import pg from 'pg';
 import type { Logger } from 'pino';
@@ -72,8 +72,12 @@ function createDatabase(url: string, logger: Logger): Kysely<Database> {
 
 /** Applies pending migrations; Kysely's lock makes concurrent starts safe. */
 export async function migrateToLatest(db: Kysely<Database>, logger: Logger): Promise<void> {
+  // Named, or Kysely takes another schema's migration tables for this one's (it looks in every
+  // schema) and then fails on a lock table its search path does not hold.
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
   const migrator = new Migrator({
     db,
+    migrationTableSchema: rows[0]?.schema,
     provider: new FileMigrationProvider({
       fs,
       path,
