@@ -19,6 +19,9 @@ const TEXT = {
     hello: '你好',
     weiboBound: ({ uid, since }) => `已绑定微博 (uid ${uid}，${date(since)} 起)`,
     weiboUnbound: '未绑定微博',
+    health_valid: ({ until }) => `微博授权有效，至 ${date(until)}`,
+    health_expired: '微博授权已过期：请重新用微博登录。',
+    health_revoked: '微博授权已被撤销（例如你在微博设置里移除了本应用）：请重新用微博登录。',
     friendsTitle: '也在用本站的微博好友',
     noFriends: '你的微博好友还没有人使用本站。',
     verified: '认证',
@@ -75,6 +78,10 @@ const TEXT = {
     hello: 'Hello',
     weiboBound: ({ uid, since }) => `Weibo is bound (uid ${uid}, since ${date(since)})`,
     weiboUnbound: 'Weibo is not bound',
+    health_valid: ({ until }) => `Weibo authorization valid until ${date(until)}`,
+    health_expired: 'Your Weibo authorization expired: sign in with Weibo again.',
+    health_revoked:
+      'Your Weibo authorization was revoked (you removed this app in Weibo, say): sign in with Weibo again.',
     friendsTitle: 'Weibo friends who use this site',
     noFriends: 'None of your Weibo friends uses this site yet.',
     verified: 'verified',
@@ -452,10 +459,16 @@ async function showAccount() {
   const bound = me.weibo !== null;
   if (bound) say($('weibo-status'), 'weiboBound', { uid: me.weibo.uid, since: me.weibo.bound_at });
   else say($('weibo-status'), 'weiboUnbound');
+  // The authorization's health: a lost one asks for a new Weibo sign-in instead of friends.
+  const health = bound ? me.weibo.authorization : null;
+  if (health) say($('weibo-health'), `health_${health}`, { until: me.weibo.token_expires_at });
+  else $('weibo-health').hidden = true;
+  $('weibo-health').dataset.health = health ?? '';
+  $('weibo-again').hidden = health === null || health === 'valid';
   $('unbind').hidden = !bound;
   $('link-weibo').hidden = bound;
-  $('friends-box').hidden = !bound;
-  await Promise.all([showSessions(), bound && showFriends([0])]);
+  $('friends-box').hidden = health !== 'valid';
+  await Promise.all([showSessions(), health === 'valid' && showFriends([0])]);
 }
 
 /** The user's sessions: this device's, the others' with a button to end each. */

@@ -1,14 +1,7 @@
 import { StateInvalid } from '../domain/errors.ts';
-import { isBound, type WeiboProfile } from '../domain/weibo-account.ts';
 import { matchesBinding } from './browser-binding.ts';
-import type {
-  OAuthProvider,
-  StateStore,
-  TokenIssuer,
-  UserRepository,
-  WeiboAccountRepository,
-} from './ports.ts';
-import type { Sessions, SignedIn } from './sessions.ts';
+import type { OAuthProvider, StateStore, WeiboCaller } from './ports.ts';
+import type { WeiboSignIn, WeiboSignInResult } from './weibo-sign-in.ts';
 
 export interface CompleteWeiboLoginInput {
   code: string;
@@ -16,26 +9,17 @@ export interface CompleteWeiboLoginInput {
   browserSecret?: string;
   /** Of the browser, for the session list. */
   userAgent?: string;
+  caller?: WeiboCaller;
 }
 
-export type CompleteWeiboLoginResult =
-  | ({ kind: 'signed-in'; returnTo: string } & SignedIn)
-  | {
-      kind: 'needs-bind';
-      uid: string;
-      bindToken: string;
-      returnTo: string;
-      profile: WeiboProfile | null;
-    };
+export type CompleteWeiboLoginResult = WeiboSignInResult & { returnTo: string };
 
+/** The browser's callback (endpoint 2): its one-time state, then the code exchange. */
 export class CompleteWeiboLogin {
   constructor(
     private readonly oauth: OAuthProvider,
     private readonly states: StateStore,
-    private readonly weiboAccounts: WeiboAccountRepository,
-    private readonly users: UserRepository,
-    private readonly tokens: TokenIssuer,
-    private readonly sessions: Sessions,
+    private readonly signIn: WeiboSignIn,
   ) {}
 
   async execute(input: CompleteWeiboLoginInput): Promise<CompleteWeiboLoginResult> {
@@ -44,18 +28,8 @@ export class CompleteWeiboLogin {
     if (!pending || !matchesBinding(input.browserSecret, pending.browserBindingHash)) {
       throw new StateInvalid();
     }
-    const grant = await this.oauth.exchangeCode(input.code);
-    const account = await this.weiboAccounts.saveGrant(grant);
-    if (isBound(account)) {
-      const user = await this.users.findById(account.userId);
-      if (!user) throw new Error(`Weibo account ${account.uid} is bound to a missing user`);
-      const signedIn = await this.sessions.start(user, input.userAgent);
-      return { kind: 'signed-in', returnTo: pending.returnTo, ...signedIn };
-    }
-    const [bindToken, profile] = await Promise.all([
-      this.tokens.issueBindToken(grant.uid),
-      this.oauth.fetchProfile(grant),
-    ]);
-    return { kind: 'needs-bind', uid: grant.uid, bindToken, returnTo: pending.returnTo, profile };
+    const grant = await this.oauth.exchangeCode(input.code, input.caller);
+    const result = await this.signIn.complete(grant, input);
+    return { ...result, returnTo: pending.returnTo };
   }
 }

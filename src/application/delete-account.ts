@@ -2,7 +2,7 @@ import { NotSignedIn } from '../domain/errors.ts';
 import { userDeleted } from '../domain/events.ts';
 import type { UserProfile } from '../domain/user-profile.ts';
 import type { Credentials } from './credentials.ts';
-import type { Clock, IdGenerator, OAuthProvider, UnitOfWork } from './ports.ts';
+import type { Clock, IdGenerator, OAuthProvider, UnitOfWork, WeiboCaller } from './ports.ts';
 
 /**
  * Deletes the account (endpoint 9), confirmed by its password: the user, its Weibo account
@@ -22,6 +22,7 @@ export class DeleteAccount {
   async execute(
     user: UserProfile,
     input: { password?: unknown },
+    caller?: WeiboCaller,
   ): Promise<{ weiboUid: string | null; revoked: boolean }> {
     await this.credentials.confirm(user, input.password);
     const account = await this.unitOfWork.transaction(async ({ users, weiboAccounts, outbox }) => {
@@ -33,6 +34,8 @@ export class DeleteAccount {
       return bound;
     });
     if (!account) return { weiboUid: null, revoked: false };
-    return { weiboUid: account.uid, revoked: await this.oauth.revokeToken(account.accessToken) };
+    const token = account.accessToken;
+    const revoked = token !== null && (await this.oauth.revokeToken(token, caller));
+    return { weiboUid: account.uid, revoked };
   }
 }

@@ -5,13 +5,17 @@ export type InfrastructureErrorCode =
   | 'OAUTH_CODE_REJECTED'
   | 'RATE_LIMITED'
   | 'RATE_LIMITER_UNAVAILABLE'
-  | 'WEIBO_AUTHORIZATION_EXPIRED';
+  | 'WEIBO_AUTHORIZATION_EXPIRED'
+  | 'WEIBO_RATE_LIMITED';
 
 /** Failures of what the application talks to, raised at the adapter edge. */
 export abstract class InfrastructureError extends Error {
   abstract readonly code: InfrastructureErrorCode;
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** Weibo's own `error_code`, when Weibo answered with one. */
+  readonly weiboErrorCode?: number;
+  constructor(message: string, options?: { cause?: unknown; weiboErrorCode?: number }) {
     super(message, options);
+    if (options?.weiboErrorCode !== undefined) this.weiboErrorCode = options.weiboErrorCode;
   }
 }
 
@@ -46,4 +50,22 @@ export class RateLimiterUnavailable extends InfrastructureError {
 /** The provider refused the stored token (expired or revoked): sign in with it again. */
 export class WeiboAuthorizationExpired extends InfrastructureError {
   readonly code = 'WEIBO_AUTHORIZATION_EXPIRED';
+  constructor(
+    message: string,
+    readonly reason: 'expired' | 'revoked',
+    options?: { cause?: unknown; weiboErrorCode?: number },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Weibo's rate limit (10022, 10023, 10024): not an outage; retry after the seconds given. */
+export class WeiboRateLimited extends InfrastructureError {
+  readonly code = 'WEIBO_RATE_LIMITED';
+  constructor(
+    readonly retryAfterSeconds: number,
+    options?: { cause?: unknown; weiboErrorCode?: number },
+  ) {
+    super(`Weibo rate limit: retry after ${retryAfterSeconds} s`, options);
+  }
 }

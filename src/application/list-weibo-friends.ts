@@ -1,7 +1,8 @@
 import { NoWeiboAccount } from '../domain/errors.ts';
 import type { WeiboFriendsPage } from '../domain/weibo-account.ts';
 import { WeiboAuthorizationExpired } from './errors.ts';
-import type { Clock, OAuthProvider, WeiboAccountRepository } from './ports.ts';
+import type { Clock, OAuthProvider, WeiboAccountRepository, WeiboCaller } from './ports.ts';
+import type { WeiboAuthorizationHealth } from './weibo-authorization-health.ts';
 
 /** A page of the user's Weibo friends who use this app, read with the stored token (endpoint 6). */
 export class ListWeiboFriends {
@@ -9,19 +10,31 @@ export class ListWeiboFriends {
     private readonly weiboAccounts: WeiboAccountRepository,
     private readonly oauth: OAuthProvider,
     private readonly clock: Clock,
+    private readonly health: WeiboAuthorizationHealth,
   ) {}
 
   async execute(
     userId: string,
     page: { cursor: number; count: number },
+    caller?: WeiboCaller,
   ): Promise<WeiboFriendsPage> {
     const account = await this.weiboAccounts.findByUserId(userId);
     if (!account) throw new NoWeiboAccount();
-    const expiresAt = account.accessTokenExpiresAt;
+    const { uid, accessToken, accessTokenExpiresAt: expiresAt, authorization } = account;
     // Weibo would refuse it anyway: not asking spares a call and gives the same answer.
-    if (expiresAt && expiresAt <= this.clock.now()) {
-      throw new WeiboAuthorizationExpired('stored Weibo token expired');
+    if (accessToken === null || authorization !== 'valid') {
+      const reason = authorization === 'expired' ? 'expired' : 'revoked';
+      throw new WeiboAuthorizationExpired('stored Weibo authorization lost', reason);
     }
-    return this.oauth.fetchFriends(account, page);
+    if (expiresAt && expiresAt <= this.clock.now()) {
+      await this.health.lost(uid, 'expired');
+      throw new WeiboAuthorizationExpired('stored Weibo token expired', 'expired');
+    }
+    try {
+      return await this.oauth.fetchFriends({ uid, accessToken }, page, caller);
+    } catch (error) {
+      if (error instanceof WeiboAuthorizationExpired) await this.health.lost(uid, error.reason);
+      throw error;
+    }
   }
 }

@@ -1,12 +1,16 @@
 import type { DomainEvent } from '../domain/events.ts';
 import type { UserProfile } from '../domain/user-profile.ts';
 import type {
+  AuthorizationLoss,
   BoundWeiboAccount,
   WeiboAccount,
+  WeiboAuthorization,
   WeiboFriendsPage,
   WeiboGrant,
   WeiboProfile,
+  WeiboTokenInfo,
 } from '../domain/weibo-account.ts';
+import type { SessionRepository } from './session-ports.ts';
 
 export type Display = 'default' | 'mobile' | 'wap' | 'client';
 
@@ -17,22 +21,43 @@ export interface AuthorizationRequest {
   language?: 'en';
 }
 
-/** The OAuth provider (Weibo). Throws OAuthProviderUnavailable or OAuthCodeRejected. */
+/** Who a call to Weibo is made for: a user's request, or (without it) the service itself. */
+export interface WeiboCaller {
+  /** The user's IP as the rate limiter sees it, for Weibo's per-IP limits. */
+  clientIp?: string;
+}
+
+/**
+ * The OAuth provider (Weibo). Every call throws WeiboRateLimited for Weibo's rate limits (and
+ * while a pause after one lasts), OAuthProviderUnavailable when Weibo cannot be used, and
+ * WeiboAuthorizationExpired when Weibo refuses the access token it was given.
+ */
 export interface OAuthProvider {
   authorizationUrl(request: AuthorizationRequest): string;
-  exchangeCode(code: string): Promise<WeiboGrant>;
+  /** Also throws OAuthCodeRejected when Weibo refuses the code. */
+  exchangeCode(code: string, caller?: WeiboCaller): Promise<WeiboGrant>;
   /** Best effort: resolves null when the provider does not answer well or in time. */
-  fetchProfile(grant: WeiboGrant): Promise<WeiboProfile | null>;
-  /**
-   * A page of the user's friends who also use this app. Throws WeiboAuthorizationExpired
-   * when Weibo refuses the token, OAuthProviderUnavailable for anything else.
-   */
+  fetchProfile(grant: WeiboGrant, caller?: WeiboCaller): Promise<WeiboProfile | null>;
+  /** A page of the user's friends who also use this app. */
   fetchFriends(
     grant: { uid: string; accessToken: string },
     page: { cursor: number; count: number },
+    caller?: WeiboCaller,
   ): Promise<WeiboFriendsPage>;
+  /** What Weibo says of an access token: whose, for which app, for how long. */
+  tokenInfo(accessToken: string, caller?: WeiboCaller): Promise<WeiboTokenInfo>;
   /** Revokes the token at the provider; best effort: resolves whether it confirmed. */
-  revokeToken(accessToken: string): Promise<boolean>;
+  revokeToken(accessToken: string, caller?: WeiboCaller): Promise<boolean>;
+}
+
+/**
+ * A pause of every call to Weibo after Weibo's app-wide rate limit (10022), shared by the
+ * instances when it can be. Best effort: a pause that cannot be stored or read is no pause.
+ */
+export interface WeiboPause {
+  /** Whole seconds the pause has left, rounded up; 0 when there is none. */
+  secondsLeft(): Promise<number>;
+  start(seconds: number): Promise<void>;
 }
 
 export interface PendingLogin {
@@ -86,9 +111,35 @@ export interface UserRepository {
  */
 export type BindOutcome = 'bound' | 'already-bound' | 'user-already-bound' | 'unknown-account';
 
+/** A stored Weibo account as the deauthorization check sees it. */
+export interface StoredWeiboAccount {
+  uid: string;
+  userId: string | null;
+  /** Null once the user removed the app. */
+  accessToken: string | null;
+  authorization: WeiboAuthorization;
+}
+
+/** What marking a loss changed: the account's user, and whether it was valid until now. */
+export interface MarkedLoss {
+  userId: string | null;
+  wasValid: boolean;
+}
+
 export interface WeiboAccountRepository {
-  /** Inserts the account or refreshes its token; returns it with its binding. */
+  /** Inserts the account or refreshes its token, which makes it valid; returns it with its binding. */
   saveGrant(grant: WeiboGrant): Promise<WeiboAccount>;
+  findByUid(uid: string): Promise<StoredWeiboAccount | null>;
+  /**
+   * Marks the account's authorization lost (expired, or revoked for any other loss); a
+   * deauthorization also deletes the stored token and its expiry. Null for an unknown uid.
+   */
+  markLost(uid: string, loss: AuthorizationLoss): Promise<MarkedLoss | null>;
+  /**
+   * Marks expired up to `limit` valid accounts whose token expired by `now`, and returns them.
+   * One caller at a time: a concurrent one gets nothing and stops, instead of waiting.
+   */
+  expireDue(now: Date, limit: number): Promise<Array<{ uid: string; userId: string | null }>>;
   /** Binds the uid to the user only if both are still unbound. */
   bindIfUnbound(uid: string, userId: string): Promise<BindOutcome>;
   /** The account bound to the user, its token decrypted, or null. */
@@ -121,6 +172,7 @@ export interface Repositories {
   users: UserRepository;
   weiboAccounts: WeiboAccountRepository;
   outbox: Outbox;
+  sessions: Pick<SessionRepository, 'revokeAll'>;
 }
 
 /** Runs work in one transaction: all of it is committed, or none. */

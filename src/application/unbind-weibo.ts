@@ -1,7 +1,7 @@
 import { NoWeiboAccount } from '../domain/errors.ts';
 import { userUnboundFromWeibo } from '../domain/events.ts';
 import type { UserProfile } from '../domain/user-profile.ts';
-import type { Clock, IdGenerator, OAuthProvider, UnitOfWork } from './ports.ts';
+import type { Clock, IdGenerator, OAuthProvider, UnitOfWork, WeiboCaller } from './ports.ts';
 
 /**
  * Unbinds Weibo (endpoint 8): the stored account and its token are deleted with the event in
@@ -16,14 +16,19 @@ export class UnbindWeibo {
     private readonly ids: IdGenerator,
   ) {}
 
-  async execute(user: UserProfile): Promise<{ weiboUid: string; revoked: boolean }> {
+  async execute(
+    user: UserProfile,
+    caller?: WeiboCaller,
+  ): Promise<{ weiboUid: string; revoked: boolean }> {
     const account = await this.unitOfWork.transaction(async ({ weiboAccounts, outbox }) => {
       const bound = await weiboAccounts.unbind(user.id);
       if (!bound) throw new NoWeiboAccount();
       await outbox.add(userUnboundFromWeibo(this.ids.uuid(), this.clock.now(), user, bound.uid));
       return bound;
     });
-    const revoked = await this.oauth.revokeToken(account.accessToken);
+    // A removed app left no token to revoke.
+    const token = account.accessToken;
+    const revoked = token !== null && (await this.oauth.revokeToken(token, caller));
     return { weiboUid: account.uid, revoked };
   }
 }

@@ -12,7 +12,8 @@ export type DomainErrorCode =
   | 'WRONG_CREDENTIALS'
   | 'ACCOUNT_ALREADY_BOUND'
   | 'NO_WEIBO_ACCOUNT'
-  | 'SESSION_EXPIRED';
+  | 'SESSION_EXPIRED'
+  | 'WEIBO_TOKEN_INVALID';
 
 /** A rule of the domain was broken; `code` is stable and mapped to HTTP by the adapter. */
 export abstract class DomainError extends Error {
@@ -86,4 +87,9 @@ export class RefreshTokenReused extends SessionExpired {
   ) {
     super('refresh token reused: session revoked');
   }
+}
+
+/** A native app's Weibo token is invalid, expired, another app's, or another uid's. */
+export class WeiboTokenInvalid extends DomainError {
+  readonly code = 'WEIBO_TOKEN_INVALID';
 }

@@ -1,10 +1,26 @@
-export type DomainEvent = UserBoundToWeibo | UserUnboundFromWeibo | UserDeleted;
+import type { AuthorizationLoss } from './weibo-account.ts';
+
+export type DomainEvent =
+  | UserBoundToWeibo
+  | UserUnboundFromWeibo
+  | UserDeleted
+  | WeiboAuthorizationLost;
 
 interface EventBase {
   id: string;
   occurredAt: Date;
   userId: string;
   username: string;
+}
+
+/** The stored Weibo token of a bound account stopped working; consumers may ask for a new sign-in. */
+export interface WeiboAuthorizationLost {
+  type: 'WeiboAuthorizationLost';
+  id: string;
+  occurredAt: Date;
+  userId: string;
+  weiboUid: string;
+  reason: AuthorizationLoss;
 }
 
 export interface UserBoundToWeibo extends EventBase {
@@ -70,4 +86,13 @@ export function userDeleted(
     username: user.username,
     weiboUid,
   };
+}
+
+export function weiboAuthorizationLost(
+  id: string,
+  occurredAt: Date,
+  lost: { userId: string; weiboUid: string },
+  reason: AuthorizationLoss,
+): WeiboAuthorizationLost {
+  return { type: 'WeiboAuthorizationLost', id, occurredAt, ...lost, reason };
 }

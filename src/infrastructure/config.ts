@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { WeiboClientOptions } from '../adapters/weibo/weibo-oauth-client.ts';
 import { environmentReader } from './config-reader.ts';
 
-export type WeiboConfig = WeiboClientOptions;
+export type WeiboConfig = WeiboClientOptions & { timeoutMs: number };
 
 export interface Config {
   production: boolean;
@@ -14,6 +14,12 @@ export interface Config {
   redisUrl?: string;
   /** Unset outside production when no Weibo credential is set at all. */
   weibo?: WeiboConfig;
+  /** Further app keys whose tokens the app login accepts: the native apps' own. */
+  weiboAppKeys: string[];
+  /** The pause of every Weibo call after a 10022, and the Retry-After of a rate-limit answer. */
+  weiboBackoffSeconds: number;
+  weiboForwardClientIp: boolean;
+  weiboExpirySweepSeconds: number;
   jwt: {
     privateKeyPem?: string;
     /** PEM keys retired by a rotation: published and accepted, never used to sign. */
@@ -94,6 +100,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       ? read.required('TOKEN_ENCRYPTION_KEY')
       : env.TOKEN_ENCRYPTION_KEY || undefined,
     corsOrigins: read.list('CORS_ORIGINS'),
+    weiboAppKeys: read.list('WEIBO_APP_KEYS'),
+    weiboBackoffSeconds: read.integer('WEIBO_BACKOFF_SECONDS', 60, 1, 86_400),
+    weiboForwardClientIp: read.boolean('WEIBO_FORWARD_CLIENT_IP', false),
+    weiboExpirySweepSeconds: read.integer('WEIBO_EXPIRY_SWEEP_SECONDS', 3600, 1, 604_800),
     outboxQueues: read.list('OUTBOX_QUEUES', ['weibo-auth-events']),
     outboxRelay: read.boolean('OUTBOX_RELAY', true),
     logLevel: read.oneOf('LOG_LEVEL', 'info', [

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { createApp } from '../adapters/http/app.ts';
 import { InMemoryRateLimiter } from '../adapters/memory/in-memory-rate-limiter.ts';
 import { InMemoryStateStore } from '../adapters/memory/in-memory-state-store.ts';
+import { InMemoryWeiboPause } from '../adapters/memory/in-memory-weibo-pause.ts';
 import { MeteredOAuthProvider } from '../adapters/metrics/metered-oauth-provider.ts';
 import { MeteredOutboxStore } from '../adapters/metrics/metered-outbox-store.ts';
 import { MeteredSessionRepository } from '../adapters/metrics/metered-session-repository.ts';
@@ -23,14 +24,17 @@ import { KyselyWeiboAccountRepository } from '../adapters/persistence/kysely-wei
 import type { Database } from '../adapters/persistence/schema.ts';
 import { RedisRateLimiter } from '../adapters/redis/redis-rate-limiter.ts';
 import { RedisStateStore } from '../adapters/redis/redis-state-store.ts';
+import { RedisWeiboPause } from '../adapters/redis/redis-weibo-pause.ts';
 import { Argon2PasswordHasher } from '../adapters/security/argon2-password-hasher.ts';
 import { JoseTokenIssuer } from '../adapters/tokens/jose-token-issuer.ts';
 import type { SigningKey, VerificationKey } from '../adapters/tokens/signing-key.ts';
 import { WeiboOAuthClient } from '../adapters/weibo/weibo-oauth-client.ts';
+import { WeiboTransport } from '../adapters/weibo/weibo-transport.ts';
 import { Authenticate } from '../application/authenticate.ts';
 import { BindAccount } from '../application/bind-account.ts';
 import { CompleteWeiboLogin } from '../application/complete-weibo-login.ts';
 import { DeleteAccount } from '../application/delete-account.ts';
+import { HandleWeiboDeauthorization } from '../application/handle-weibo-deauthorization.ts';
 import { LinkWeiboAccount } from '../application/link-weibo-account.ts';
 import { ListWeiboFriends } from '../application/list-weibo-friends.ts';
 import type {
@@ -41,10 +45,12 @@ import type {
   RateLimiter,
   StateStore,
   TokenCipher,
+  WeiboPause,
 } from '../application/ports.ts';
 import type { SessionRepository } from '../application/session-ports.ts';
 import { Sessions } from '../application/sessions.ts';
 import { SignInWithPassword } from '../application/sign-in-with-password.ts';
+import { SignInWithWeiboApp } from '../application/sign-in-with-weibo-app.ts';
 import { StartWeiboLogin } from '../application/start-weibo-login.ts';
 import { UnbindWeibo } from '../application/unbind-weibo.ts';
 import type { Config, WeiboConfig } from './config.ts';
@@ -85,6 +91,7 @@ const CLOCK = new Token<Clock>('Clock');
 const IDS = new Token<IdGenerator>('IdGenerator');
 export const STATE_STORE = new Token<StateStore>('StateStore');
 const RATE_LIMITER = new Token<RateLimiter>('RateLimiter');
+const WEIBO_PAUSE = new Token<WeiboPause>('WeiboPause');
 export const EVENT_PUBLISHER = new Token<EventPublisher>('EventPublisher');
 const OAUTH_PROVIDER = new Token<OAuthProvider>('OAuthProvider');
 export const METRICS = new Token<ServiceMetrics>('ServiceMetrics');
@@ -122,7 +129,26 @@ export function buildContainer(resources: Resources): Container {
       : new LoggingEventPublisher(logger),
   );
 
-  bindClass(container, WeiboOAuthClient, [WEIBO, CLOCK]);
+  bindFactory(container, WEIBO_PAUSE, [CLOCK], (clock) =>
+    redis ? new RedisWeiboPause(redis, clock) : new InMemoryWeiboPause(clock),
+  );
+  bindFactory(
+    container,
+    WeiboTransport,
+    [WEIBO, WEIBO_PAUSE, LOGGER],
+    (weibo, pause, logger) =>
+      new WeiboTransport(
+        {
+          apiBaseUrl: weibo.apiBaseUrl,
+          timeoutMs: weibo.timeoutMs,
+          backoffSeconds: config.weiboBackoffSeconds,
+          forwardClientIp: config.weiboForwardClientIp,
+        },
+        pause,
+        logger,
+      ),
+  );
+  bindClass(container, WeiboOAuthClient, [WEIBO, CLOCK, WeiboTransport]);
   bindFactory(
     container,
     OAUTH_PROVIDER,
@@ -153,14 +179,12 @@ export function buildContainer(resources: Resources): Container {
     return new JoseTokenIssuer(key, { issuer, audience, ...ttls }, clock, resources.previousKeys);
   });
 
-  bindUseCases(container, config, {
-    OAUTH_PROVIDER,
-    STATE_STORE,
-    RATE_LIMITER,
-    SESSIONS,
-    CLOCK,
-    IDS,
-  });
+  bindUseCases(
+    container,
+    config,
+    { OAUTH_PROVIDER, STATE_STORE, RATE_LIMITER, SESSIONS, CLOCK, IDS },
+    resources.weibo?.clientId,
+  );
 
   // The app takes every use case: each is resolved by its class, so tsc checks the fields.
   const get = <T>(id: Token<T> | AbstractNewable<T>) => resolve(container, id);
@@ -177,6 +201,8 @@ export function buildContainer(resources: Resources): Container {
       linkWeiboAccount: get(LinkWeiboAccount),
       unbindWeibo: get(UnbindWeibo),
       deleteAccount: get(DeleteAccount),
+      signInWithWeiboApp: get(SignInWithWeiboApp),
+      handleWeiboDeauthorization: get(HandleWeiboDeauthorization),
       sessions: get(Sessions),
       cookieSecure: config.cookieSecure,
       stateTtlSeconds: config.stateTtlSeconds,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { demoRoutes } from '../adapters/http/demo-routes.ts';
+import { DEAUTHORIZATION_PATH } from '../adapters/http/weibo-app-routes.ts';
 import { createWeiboSandbox } from '../adapters/weibo/sandbox/weibo-sandbox.ts';
 import type { WeiboConfig } from './config.ts';
 
@@ -22,7 +23,10 @@ export function sandboxWeibo(url: string, logger: Logger) {
     `SANDBOX WEIBO ON at ${weibo.apiBaseUrl}: logins are make-believe. ` +
       'Set WEIBO_CLIENT_ID, WEIBO_CLIENT_SECRET and WEIBO_REDIRECT_URI to use the real Weibo.',
   );
-  return { weibo, app: createWeiboSandbox(weibo, weibo.apiBaseUrl).app };
+  // A sandbox user who removes the app makes the sandbox call this service, as Weibo would.
+  const deauthorizationUrl = () => `${url}${DEAUTHORIZATION_PATH}`;
+  const sandbox = createWeiboSandbox(weibo, weibo.apiBaseUrl, { deauthorizationUrl });
+  return { weibo, app: sandbox.app };
 }
 
 /** The demo front-end outside production, and the sandbox Weibo when it is on. */

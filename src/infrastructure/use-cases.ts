@@ -9,6 +9,7 @@ import { BindAccount } from '../application/bind-account.ts';
 import { CompleteWeiboLogin } from '../application/complete-weibo-login.ts';
 import { Credentials } from '../application/credentials.ts';
 import { DeleteAccount } from '../application/delete-account.ts';
+import { HandleWeiboDeauthorization } from '../application/handle-weibo-deauthorization.ts';
 import { LinkWeiboAccount } from '../application/link-weibo-account.ts';
 import { ListWeiboFriends } from '../application/list-weibo-friends.ts';
 import type {
@@ -21,8 +22,11 @@ import type {
 import type { SessionRepository } from '../application/session-ports.ts';
 import { Sessions } from '../application/sessions.ts';
 import { SignInWithPassword } from '../application/sign-in-with-password.ts';
+import { SignInWithWeiboApp } from '../application/sign-in-with-weibo-app.ts';
 import { StartWeiboLogin } from '../application/start-weibo-login.ts';
 import { UnbindWeibo } from '../application/unbind-weibo.ts';
+import { WeiboAuthorizationHealth } from '../application/weibo-authorization-health.ts';
+import { WeiboSignIn } from '../application/weibo-sign-in.ts';
 import type { Config } from './config.ts';
 import { bindClass, bindFactory, type Token } from './typed-token.ts';
 
@@ -37,7 +41,12 @@ interface PortTokens {
 }
 
 /** Every use case, each bound under its class, built from the adapters `container.ts` binds. */
-export function bindUseCases(container: Container, config: Config, ports: PortTokens): void {
+export function bindUseCases(
+  container: Container,
+  config: Config,
+  ports: PortTokens,
+  weiboClientId: string | undefined,
+): void {
   const { OAUTH_PROVIDER, STATE_STORE, RATE_LIMITER, SESSIONS, CLOCK, IDS } = ports;
   const users = KyselyUserRepository;
   const weiboAccounts = KyselyWeiboAccountRepository;
@@ -56,14 +65,24 @@ export function bindUseCases(container: Container, config: Config, ports: PortTo
         refreshTtlSeconds: config.refreshTokenTtlSeconds,
       }),
   );
-  bindClass(container, CompleteWeiboLogin, [
-    OAUTH_PROVIDER,
-    STATE_STORE,
-    weiboAccounts,
-    users,
-    tokens,
-    Sessions,
-  ]);
+  bindClass(container, WeiboSignIn, [OAUTH_PROVIDER, weiboAccounts, users, tokens, Sessions]);
+  bindClass(container, CompleteWeiboLogin, [OAUTH_PROVIDER, STATE_STORE, WeiboSignIn]);
+  // Tokens the web app (WEIBO_CLIENT_ID) or a native app of ours (WEIBO_APP_KEYS) obtained.
+  const appKeys = [...(weiboClientId ? [weiboClientId] : []), ...config.weiboAppKeys];
+  bindFactory(
+    container,
+    SignInWithWeiboApp,
+    [OAUTH_PROVIDER, CLOCK, WeiboSignIn],
+    (oauth, clock, signIn) => new SignInWithWeiboApp(oauth, clock, signIn, appKeys),
+  );
+  bindClass(container, WeiboAuthorizationHealth, [KyselyUnitOfWork, CLOCK, IDS]);
+  bindFactory(
+    container,
+    HandleWeiboDeauthorization,
+    [weiboAccounts, OAUTH_PROVIDER, RATE_LIMITER, WeiboAuthorizationHealth],
+    (accounts, oauth, limiter, health) =>
+      new HandleWeiboDeauthorization(accounts, oauth, limiter, health, appKeys),
+  );
   bindFactory(
     container,
     BindAccount,
@@ -91,7 +110,12 @@ export function bindUseCases(container: Container, config: Config, ports: PortTo
   );
   bindClass(container, Authenticate, [tokens, SESSIONS, CLOCK]);
   bindClass(container, SignInWithPassword, [Credentials, Sessions]);
-  bindClass(container, ListWeiboFriends, [weiboAccounts, OAUTH_PROVIDER, CLOCK]);
+  bindClass(container, ListWeiboFriends, [
+    weiboAccounts,
+    OAUTH_PROVIDER,
+    CLOCK,
+    WeiboAuthorizationHealth,
+  ]);
   bindClass(container, LinkWeiboAccount, [
     tokens,
     Credentials,

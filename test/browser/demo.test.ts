@@ -543,3 +543,43 @@ it('keeps the user signed in across reloads and tabs, lists the sessions, signs 
     await phone.close();
   }
 });
+
+it("shows the Weibo authorization's health, and asks for Weibo again once the app was removed", async () => {
+  const page = await browser.newPage({ locale: 'en-US' });
+  await step(page, 'h1-valid', async () => {
+    await page.goto(service.url);
+    await approveOnSandboxWeibo(page, ALICE);
+    // Alice's account comes from the first story; run alone, this one creates it.
+    await page.locator('#bind-form:visible, #signed-in:visible').waitFor();
+    if (await page.isVisible('#bind-form')) await createAccount(page, 'alice@example.com');
+    await visible(page, '#weibo-health', /valid until/);
+    expect(await page.getAttribute('#weibo-health', 'data-health')).toBe('valid');
+    expect(await page.isHidden('#weibo-again')).toBe(true);
+  });
+
+  await step(page, 'h2-removed', async () => {
+    // Alice removes the app in (sandbox) Weibo, which then calls the service.
+    const removed = await fetch(`${service.url}/sandbox/weibo/sdk/remove-app`, {
+      method: 'POST',
+      body: new URLSearchParams({ uid: ALICE }),
+    });
+    expect(JSON.parse(await removed.text())).toMatchObject({ notified: true });
+    // Her sessions ended with it: the demo finds itself signed out.
+    await page.reload();
+    await visible(page, '#signin');
+    await page.fill('#login-username', 'alice');
+    await page.fill('#login-password', PASSWORD);
+    await page.click('#login-submit');
+    await visible(page, '#weibo-health', /revoked/);
+    expect(await page.getAttribute('#weibo-health', 'data-health')).toBe('revoked');
+    await visible(page, '#weibo-again');
+    expect(await page.isHidden('#friends-box')).toBe(true);
+  });
+
+  await step(page, 'h3-weibo-again', async () => {
+    await approveOnSandboxWeibo(page, ALICE, '#weibo-again');
+    await visible(page, '#weibo-health', /valid until/);
+    await visible(page, '#friends-box');
+  });
+  await page.close();
+});

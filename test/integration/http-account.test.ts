@@ -130,14 +130,14 @@ describe('GET /v1/users/weibo/friends', () => {
     expect(call?.query.access_token).toMatch(/.{8,}/);
   });
 
-  it('answers 401 10161 when Weibo refuses the token, 502 10142 when it fails', async () => {
+  it('answers 502 10142 when Weibo fails, 401 10161 when it refuses the token', async () => {
     const { browser, token } = await newUser();
-    sut.weibo.failNext('friendsExpired');
-    const expired = await send(browser, 'GET', '/v1/users/weibo/friends', token);
-    expect(expired).toMatchObject({ status: 401, body: { code: 10161 } });
     sut.weibo.failNext('friendsDown');
     const down = await send(browser, 'GET', '/v1/users/weibo/friends', token);
     expect(down).toMatchObject({ status: 502, body: { code: 10142 } });
+    sut.weibo.failNext('friendsExpired');
+    const expired = await send(browser, 'GET', '/v1/users/weibo/friends', token);
+    expect(expired).toMatchObject({ status: 401, body: { code: 10161 } });
   });
 
   it('answers 401 10161 without calling Weibo once the stored token has expired', async () => {

@@ -149,10 +149,10 @@ describe('logs over full flows, failures included', () => {
     }
     expect((await send(alice.browser, 'GET', FRIENDS, token)).status).toBe(200);
     for (const [fault, status] of [
-      ['friendsExpired', 401],
       ['friendsOtherError', 502],
       ['friendsDown', 502],
       ['friendsSlow', 502],
+      ['friendsExpired', 401],
     ] as const) {
       sut.weibo.failNext(fault);
       expect((await send(alice.browser, 'GET', FRIENDS, token)).status).toBe(status);
@@ -269,6 +269,51 @@ describe('logs over full flows, failures included', () => {
     const reuse = lines.slice(linesBefore).filter((line) => /reused/.test(line));
     expect(reuse.length).toBeGreaterThanOrEqual(2);
     expect(lines.length - linesBefore).toBeGreaterThan(20);
+    expectNoSecretInLogs();
+  });
+});
+
+describe('logs over the native app login and the signals of Weibo', () => {
+  it('hold no Weibo token, login token or refresh token', async () => {
+    const linesBefore = lines.length;
+    const appLogin = (body: unknown) =>
+      send(sut.browser(), 'POST', '/v1/users/weibo/app-login', undefined, body);
+    const uid = freshUid();
+    const token = sut.weibo.issueAppToken({ uid });
+    const foreign = sut.weibo.issueAppToken({ uid }, { appKey: '3000000001' });
+    remember('Weibo app token', token);
+    remember('foreign Weibo app token', foreign);
+    const first = await appLogin({ access_token: token, uid });
+    remember('bind token', first.body.bind_token);
+    const bound = await sut.browser().post(BIND, {
+      bind_token: first.body.bind_token,
+      username: `applog_${uid}`,
+      password: PASSWORD,
+      phone: '+8613800138000',
+      email: 'log@example.com',
+    });
+    rememberTokens(bound);
+    expect((await appLogin({ access_token: token, uid })).body.code).toBe(200);
+    expect((await appLogin({ access_token: foreign, uid })).status).toBe(401);
+    // 10023, a user's limit: a 10022 would pause the Weibo calls of every test on this Redis.
+    for (const fault of ['tokenInfoDown', 'tokenInfoRateLimited', 'tokenInfoExpired'] as const) {
+      sut.weibo.failNext(fault, {
+        errorCode: fault === 'tokenInfoRateLimited' ? 10023 : undefined,
+      });
+      expect((await appLogin({ access_token: token, uid })).status).toBeGreaterThanOrEqual(400);
+    }
+    sut.weibo.failNext('rateLimited', { errorCode: 10023 });
+    expect((await login()).answer.status).toBe(503);
+    sut.weibo.failNext('operatorError');
+    expect((await login()).answer.status).toBe(400);
+
+    sut.weibo.deauthorizeTo(`${sut.service.url}/v1/users/weibo/deauthorization`);
+    await fetch(`${sut.weibo.url()}/sdk/remove-app`, {
+      method: 'POST',
+      body: new URLSearchParams({ uid }),
+    });
+    expect(lines.slice(linesBefore).some((line) => line.includes('deauthorization'))).toBe(true);
+    expect(lines.length - linesBefore).toBeGreaterThan(10);
     expectNoSecretInLogs();
   });
 });

@@ -61,7 +61,7 @@ async function storedCiphertext(uid: string): Promise<string> {
     .select('access_token_encrypted')
     .where('uid', '=', uid)
     .executeTakeFirstOrThrow();
-  return row.access_token_encrypted;
+  return row.access_token_encrypted ?? '';
 }
 
 /** The ciphertext, and each of its random parts (IV, ciphertext, tag) long enough to be unique. */

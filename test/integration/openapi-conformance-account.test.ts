@@ -175,10 +175,12 @@ describe('the running service answers the account API as its document says', () 
     for (const bad of ['?count=6', '?count=0', '?cursor=-1', '?cursor=1.5', '?count=1&count=2']) {
       expectAnswer(FRIENDS, await friends(bad), 400, 10100);
     }
-    sut.weibo.failNext('friendsExpired');
-    expectAnswer(FRIENDS, await friends(), 401, 10161);
     sut.weibo.failNext('friendsDown');
     expectAnswer(FRIENDS, await friends(), 502, 10142);
+    sut.weibo.failNext('friendsRateLimited', { errorCode: 10023 });
+    expectAnswer(FRIENDS, await friends(), 503, 10167);
+    sut.weibo.failNext('friendsExpired');
+    expectAnswer(FRIENDS, await friends(), 401, 10161);
 
     sut.weibo.failNext('absurdExpiry', { expiresIn: 1 });
     const expiring = await newUser();

@@ -7,6 +7,7 @@ import {
   failingApp,
   isAccountOperation,
   isSessionOperation,
+  isWeiboAppOperation,
   type Json,
   openApiConformance,
   pointer,
@@ -94,6 +95,9 @@ describe('the running service answers as its document says', () => {
     sut.weibo.failNext('http500');
     const code = sut.weibo.issueCode({ uid: freshUid() });
     expectAnswer(CALLBACK, await browser.callback(code, await browser.startLogin()), 502, 10142);
+    sut.weibo.failNext('rateLimited', { errorCode: 10024 });
+    const limited = await browser.callback(code, await browser.startLogin());
+    expectAnswer(CALLBACK, limited, 503, 10167);
   });
 
   it('POST /v1/users/weibo/users (the bind), its event, and the next sign-in', async () => {
@@ -216,10 +220,13 @@ describe('what no request can make a healthy service answer, from the same app',
   });
 });
 
-it('has seen every status and code the document lists answered, but the account and session APIs', () => {
+it('has seen every status and code the document lists answered, but the account, session and native app APIs', () => {
   expect(
     contract.unanswered(
-      (operation: Json) => !isAccountOperation(operation) && !isSessionOperation(operation),
+      (operation: Json) =>
+        !isAccountOperation(operation) &&
+        !isSessionOperation(operation) &&
+        !isWeiboAppOperation(operation),
     ),
   ).toEqual([]);
 });

@@ -23,8 +23,19 @@ const CONTRACT: Record<string, Record<number, number[]>> = {
     429: [10156],
     500: [10500],
     502: [10142],
-    503: [10154],
+    503: [10154, 10167],
   },
+  'post /v1/users/weibo/app-login': {
+    200: [200, 201],
+    400: [10100, 10155],
+    401: [10166],
+    429: [10156],
+    500: [10500],
+    502: [10142],
+    503: [10154, 10167],
+  },
+  'get /v1/users/weibo/deauthorization': { 200: [200] },
+  'post /v1/users/weibo/deauthorization': { 200: [200] },
   'post /v1/users/weibo/users': {
     200: [200],
     400: [10100, 10108, 10117, 10126, 10150, 10155],
@@ -58,7 +69,7 @@ const CONTRACT: Record<string, Record<number, number[]>> = {
     429: [10156],
     500: [10500],
     502: [10142],
-    503: [10154],
+    503: [10154, 10167],
   },
   'post /v1/users/weibo/bindings': {
     200: [200],
@@ -365,8 +376,13 @@ describe('GET /openapi.json', () => {
     const user = ['created_at', 'email', 'id', 'phone', 'username'];
     expect(fields(schemas.Me.properties.user)).toEqual({ required: user, properties: user });
     expect(schemas.Me.properties.weibo.type).toEqual(['object', 'null']);
-    const weibo = ['bound_at', 'uid'];
+    const weibo = ['authorization', 'bound_at', 'token_expires_at', 'uid'];
     expect(fields(schemas.Me.properties.weibo)).toEqual({ required: weibo, properties: weibo });
+    expect(schemas.Me.properties.weibo.properties.authorization.enum).toEqual([
+      'valid',
+      'expired',
+      'revoked',
+    ]);
 
     expect(answer('get /v1/users/weibo/friends')).toEqual(component('WeiboFriendsPage'));
     const page = ['code', 'next_cursor', 'previous_cursor', 'total_number', 'users'];

@@ -22,14 +22,13 @@ import type {
 } from '../../src/application/ports.ts';
 import { UsernameTaken } from '../../src/domain/errors.ts';
 import { userBoundToWeibo, userDeleted } from '../../src/domain/events.ts';
-import type { WeiboAccount } from '../../src/domain/weibo-account.ts';
 import { aUserProfile } from '../support/builders.ts';
 import {
   createEmbeddedTestDatabase,
   createTestDatabase,
   type TestDatabase,
 } from '../support/database.ts';
-import { InMemoryStore } from '../support/fakes.ts';
+import { InMemoryStore, type StoredAccount } from '../support/fakes.ts';
 
 const cipher = new AesGcmTokenCipher(AesGcmTokenCipher.generateKey());
 
@@ -38,7 +37,7 @@ interface Storage {
   users: UserRepository;
   weiboAccounts: WeiboAccountRepository;
   unitOfWork: UnitOfWork;
-  storedAccount(uid: string): Promise<WeiboAccount | undefined>;
+  storedAccount(uid: string): Promise<StoredAccount | undefined>;
   storedEventIds(): Promise<string[]>;
 }
 
@@ -63,8 +62,10 @@ function kyselyStorage(database: TestDatabase): Storage {
         row && {
           uid,
           userId: row.user_id,
-          accessToken: cipher.decrypt(row.access_token_encrypted, uid),
+          accessToken:
+            row.access_token_encrypted && cipher.decrypt(row.access_token_encrypted, uid),
           accessTokenExpiresAt: row.access_token_expires_at,
+          authorization: row.authorization_state,
         }
       );
     },
@@ -281,7 +282,10 @@ describe.each([
         accessTokenExpiresAt: grant.expiresAt,
       };
       expect(await storage.weiboAccounts.saveGrant(grant)).toEqual(expected);
-      expect(await storage.storedAccount(grant.uid)).toEqual(expected);
+      expect(await storage.storedAccount(grant.uid)).toEqual({
+        ...expected,
+        authorization: 'valid',
+      });
     });
 
     it('refreshes the token of a known uid and keeps its binding', async () => {
@@ -301,7 +305,10 @@ describe.each([
         accessTokenExpiresAt: null,
       };
       expect(refreshed).toEqual(expected);
-      expect(await storage.storedAccount(grant.uid)).toEqual(expected);
+      expect(await storage.storedAccount(grant.uid)).toEqual({
+        ...expected,
+        authorization: 'valid',
+      });
     });
 
     it('binds only an unbound account and tells the other outcomes apart', async () => {
@@ -355,6 +362,7 @@ describe.each([
         accessToken: grant.accessToken,
         accessTokenExpiresAt: grant.expiresAt,
         boundAt: expect.any(Date),
+        authorization: 'valid',
       });
       // The database's clock may differ a little from this process's.
       expect(Math.abs((found?.boundAt.getTime() ?? 0) - before)).toBeLessThan(60_000);
@@ -373,6 +381,7 @@ describe.each([
         accessToken: '2.00NEW',
         accessTokenExpiresAt: null,
         boundAt,
+        authorization: 'valid',
       });
     });
 
@@ -434,6 +443,119 @@ describe.each([
         storage.weiboAccounts.bindIfUnbound(grant.uid, crypto.randomUUID()),
       ).rejects.toThrow();
       expect(await storage.storedAccount(grant.uid)).toMatchObject({ userId: null });
+    });
+  });
+
+  describe('Weibo authorization', () => {
+    const past = new Date(Date.now() - 60_000);
+    const future = new Date(Date.now() + 3_600_000);
+
+    async function boundAccount(uid: string, expiresAt: Date | null) {
+      const user = aUserProfile();
+      await storage.users.add(user);
+      await storage.weiboAccounts.saveGrant({ uid, accessToken: `t${uid}`, expiresAt });
+      await storage.weiboAccounts.bindIfUnbound(uid, user.id);
+      return user;
+    }
+
+    it('finds an account by uid with its token, user and authorization', async () => {
+      const user = await boundAccount('42', future);
+      expect(await storage.weiboAccounts.findByUid('42')).toEqual({
+        uid: '42',
+        userId: user.id,
+        accessToken: 't42',
+        authorization: 'valid',
+      });
+      expect(await storage.weiboAccounts.findByUid('43')).toBeNull();
+    });
+
+    it('marks a loss once: valid before the first mark only', async () => {
+      const user = await boundAccount('42', future);
+      expect(await storage.weiboAccounts.markLost('42', 'revoked')).toEqual({
+        userId: user.id,
+        wasValid: true,
+      });
+      expect(await storage.weiboAccounts.markLost('42', 'expired')).toEqual({
+        userId: user.id,
+        wasValid: false,
+      });
+      expect(await storage.storedAccount('42')).toMatchObject({
+        authorization: 'expired',
+        accessToken: 't42',
+      });
+      expect(await storage.weiboAccounts.markLost('43', 'revoked')).toBeNull();
+    });
+
+    it('forgets the token and its expiry of a removed app, keeping the binding', async () => {
+      const user = await boundAccount('42', future);
+      await storage.weiboAccounts.markLost('42', 'deauthorized');
+      expect(await storage.storedAccount('42')).toMatchObject({
+        userId: user.id,
+        accessToken: null,
+        accessTokenExpiresAt: null,
+        authorization: 'revoked',
+      });
+      expect(await storage.weiboAccounts.findByUserId(user.id)).toMatchObject({
+        accessToken: null,
+        authorization: 'revoked',
+      });
+    });
+
+    it('makes a lost authorization valid again with the next grant', async () => {
+      await boundAccount('42', future);
+      await storage.weiboAccounts.markLost('42', 'deauthorized');
+      await storage.weiboAccounts.saveGrant({ uid: '42', accessToken: 'fresh', expiresAt: future });
+      expect(await storage.storedAccount('42')).toMatchObject({
+        accessToken: 'fresh',
+        authorization: 'valid',
+      });
+    });
+
+    it('expires the valid accounts past their expiry, up to the limit, once', async () => {
+      const [first, second] = [await boundAccount('1', past), await boundAccount('2', past)];
+      await boundAccount('3', future);
+      await boundAccount('4', null);
+      await boundAccount('5', past);
+      await storage.weiboAccounts.markLost('5', 'revoked');
+      await storage.weiboAccounts.saveGrant({ uid: '6', accessToken: 't6', expiresAt: past });
+      const now = new Date();
+      const swept = [
+        ...(await storage.unitOfWork.transaction((tx) => tx.weiboAccounts.expireDue(now, 2))),
+        ...(await storage.unitOfWork.transaction((tx) => tx.weiboAccounts.expireDue(now, 2))),
+      ];
+      expect(swept.sort((a, b) => a.uid.localeCompare(b.uid))).toEqual([
+        { uid: '1', userId: first.id },
+        { uid: '2', userId: second.id },
+        { uid: '6', userId: null },
+      ]);
+      expect(
+        await storage.unitOfWork.transaction((tx) => tx.weiboAccounts.expireDue(now, 2)),
+      ).toEqual([]);
+      for (const uid of ['1', '2', '6']) {
+        expect(await storage.storedAccount(uid)).toMatchObject({ authorization: 'expired' });
+      }
+      expect(await storage.storedAccount('3')).toMatchObject({ authorization: 'valid' });
+      expect(await storage.storedAccount('5')).toMatchObject({ authorization: 'revoked' });
+    });
+
+    it.runIf(interleaves)('lets one sweeper at a time: another one finds nothing', async () => {
+      await boundAccount('1', past);
+      await boundAccount('2', past);
+      const firstSwept = Promise.withResolvers<void>();
+      const release = Promise.withResolvers<void>();
+      const first = storage.unitOfWork.transaction(async (tx) => {
+        const swept = await tx.weiboAccounts.expireDue(new Date(), 1);
+        firstSwept.resolve();
+        await release.promise;
+        return swept;
+      });
+      await firstSwept.promise;
+      const second = await storage.unitOfWork.transaction((tx) =>
+        tx.weiboAccounts.expireDue(new Date(), 10),
+      );
+      release.resolve();
+      expect((await first).map((account) => account.uid)).toHaveLength(1);
+      expect(second).toEqual([]);
     });
   });
 
@@ -570,7 +692,7 @@ describe.each([
       .select('access_token_encrypted')
       .executeTakeFirstOrThrow();
     expect(row.access_token_encrypted).not.toContain('SECRET');
-    expect(cipher.decrypt(row.access_token_encrypted, secretGrant.uid)).toBe(
+    expect(cipher.decrypt(row.access_token_encrypted ?? '', secretGrant.uid)).toBe(
       secretGrant.accessToken,
     );
   });
@@ -638,8 +760,8 @@ describe.each([
       .select('access_token_encrypted')
       .where('uid', '=', uid)
       .executeTakeFirstOrThrow();
-    expect(cipher.decrypt(row.access_token_encrypted, uid)).toBe(secretGrant.accessToken);
-    return row.access_token_encrypted;
+    expect(cipher.decrypt(row.access_token_encrypted ?? '', uid)).toBe(secretGrant.accessToken);
+    return row.access_token_encrypted ?? '';
   }
 
   /** Every table of the schema whose rows, read whole as text, contain `needle`: a dump's view. */

@@ -300,8 +300,9 @@ describe.each([
       const session = aSession(alice);
       await sessions.start(session);
       const { weiboAccounts } = storage;
-      await weiboAccounts.saveGrant({ uid: '1404376560', accessToken: 'tok', expiresAt: null });
-      await weiboAccounts.saveGrant({ uid: '1404376561', accessToken: 'tok', expiresAt: null });
+      const accessToken = 'SECRET-weibo-token';
+      await weiboAccounts.saveGrant({ uid: '1404376560', accessToken, expiresAt: null });
+      await weiboAccounts.saveGrant({ uid: '1404376561', accessToken, expiresAt: null });
       await weiboAccounts.bindIfUnbound('1404376561', bob.id);
       const before = await sessions.findSignedInUser(alice.id, session.id, at(DAY));
       expect(before).toEqual({ user: alice, weibo: null });
@@ -309,9 +310,14 @@ describe.each([
       const signedIn = await sessions.findSignedInUser(alice.id, session.id, at(DAY));
       expect(signedIn).toEqual({
         user: alice,
-        weibo: { uid: '1404376560', boundAt: expect.any(Date) },
+        weibo: {
+          uid: '1404376560',
+          boundAt: expect.any(Date),
+          authorization: 'valid',
+          tokenExpiresAt: null,
+        },
       });
-      expect(JSON.stringify(signedIn)).not.toContain('tok');
+      expect(JSON.stringify(signedIn)).not.toContain('SECRET');
     });
 
     it('is not found through a revoked, expired, another user’s or unknown session', async () => {

@@ -2,19 +2,17 @@ import net from 'node:net';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
-  type WeiboClientOptions,
-  WeiboOAuthClient,
-} from '../../src/adapters/weibo/weibo-oauth-client.ts';
-import {
   OAuthProviderUnavailable,
   WeiboAuthorizationExpired,
 } from '../../src/application/errors.ts';
+import type { WeiboConfig } from '../../src/infrastructure/config.ts';
 import {
   createFakeWeibo,
   type FakeWeiboUser,
   type WeiboFault,
   type WeiboFaultOptions,
 } from '../support/fake-weibo.ts';
+import { weiboClient } from '../support/weibo-client.ts';
 
 const APP = {
   clientId: 'app-key-3000',
@@ -25,10 +23,10 @@ const MiB = 1_048_576;
 const PAGE = { cursor: 0, count: 5 };
 const TOKEN_ERROR_CODES = [21301, 21314, 21315, 21316, 21317, 21327, 21332];
 const weibo = createFakeWeibo(APP);
-let options: WeiboClientOptions;
+let options: WeiboConfig;
 
-function client(overrides: Partial<WeiboClientOptions> = {}) {
-  return new WeiboOAuthClient({ ...options, ...overrides }, { now: () => new Date() });
+function client(overrides: Partial<WeiboConfig> = {}) {
+  return weiboClient({ ...options, ...overrides }, { now: () => new Date() });
 }
 
 function grantFor(user: FakeWeiboUser) {

@@ -2,12 +2,10 @@ import net from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type WeiboClientOptions,
-  WeiboOAuthClient,
-} from '../../src/adapters/weibo/weibo-oauth-client.ts';
 import { OAuthCodeRejected, OAuthProviderUnavailable } from '../../src/application/errors.ts';
+import type { WeiboConfig } from '../../src/infrastructure/config.ts';
 import { createFakeWeibo, type FakeWeiboUser } from '../support/fake-weibo.ts';
+import { weiboClient } from '../support/weibo-client.ts';
 
 const APP = {
   clientId: 'app-key-3000',
@@ -19,10 +17,10 @@ const MiB = 1_048_576;
 const TEN_YEARS = 10 * 365 * 24 * 60 * 60;
 const clock = { now: () => NOW };
 const weibo = createFakeWeibo(APP);
-let options: WeiboClientOptions;
+let options: WeiboConfig;
 
-function client(overrides: Partial<WeiboClientOptions> = {}) {
-  return new WeiboOAuthClient({ ...options, ...overrides }, clock);
+function client(overrides: Partial<WeiboConfig> = {}) {
+  return weiboClient({ ...options, ...overrides }, clock);
 }
 
 function grantFor(user: FakeWeiboUser) {

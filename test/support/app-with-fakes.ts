@@ -7,14 +7,18 @@ import { BindAccount } from '../../src/application/bind-account.ts';
 import { CompleteWeiboLogin } from '../../src/application/complete-weibo-login.ts';
 import { Credentials } from '../../src/application/credentials.ts';
 import { DeleteAccount } from '../../src/application/delete-account.ts';
+import { HandleWeiboDeauthorization } from '../../src/application/handle-weibo-deauthorization.ts';
 import { LinkWeiboAccount } from '../../src/application/link-weibo-account.ts';
 import { ListWeiboFriends } from '../../src/application/list-weibo-friends.ts';
 import type { StateStore, UnitOfWork } from '../../src/application/ports.ts';
 import type { SessionRepository } from '../../src/application/session-ports.ts';
 import { Sessions } from '../../src/application/sessions.ts';
 import { SignInWithPassword } from '../../src/application/sign-in-with-password.ts';
+import { SignInWithWeiboApp } from '../../src/application/sign-in-with-weibo-app.ts';
 import { StartWeiboLogin } from '../../src/application/start-weibo-login.ts';
 import { UnbindWeibo } from '../../src/application/unbind-weibo.ts';
+import { WeiboAuthorizationHealth } from '../../src/application/weibo-authorization-health.ts';
+import { WeiboSignIn } from '../../src/application/weibo-sign-in.ts';
 import {
   FakeClock,
   FakeOAuthProvider,
@@ -37,6 +41,9 @@ export interface FakeAppOptions {
   corsOrigins?: string[];
   readiness?: Parameters<typeof createApp>[0]['readiness'];
 }
+
+/** The app key of the fakes' Weibo app: tokens issued to it are ours. */
+export const FAKE_APP_KEY = '1352222456';
 
 /** A well-formed bind form for uid 123, whose Weibo account the fakes do not hold: answered 401. */
 export const FAKE_BIND_FORM = JSON.stringify({
@@ -66,13 +73,23 @@ export function appWithFakes(options: FakeAppOptions = {}) {
     loginTtlSeconds: 3600,
     refreshTtlSeconds: 86_400,
   });
+  const signIn = new WeiboSignIn(oauth, weiboAccounts, users, tokens, sessions);
+  const health = new WeiboAuthorizationHealth(unitOfWork, clock, ids);
   return createApp({
     logger: silentLogger,
     serviceMetrics: new ServiceMetrics({
       backlog: async () => ({ unpublished: 0, oldestAgeSeconds: 0 }),
     }),
     startLogin: new StartWeiboLogin(oauth, states, 600),
-    completeLogin: new CompleteWeiboLogin(oauth, states, weiboAccounts, users, tokens, sessions),
+    completeLogin: new CompleteWeiboLogin(oauth, states, signIn),
+    signInWithWeiboApp: new SignInWithWeiboApp(oauth, clock, signIn, [FAKE_APP_KEY]),
+    handleWeiboDeauthorization: new HandleWeiboDeauthorization(
+      weiboAccounts,
+      oauth,
+      limiter,
+      health,
+      [FAKE_APP_KEY],
+    ),
     bindAccount: new BindAccount(
       tokens,
       passwords,
@@ -84,7 +101,7 @@ export function appWithFakes(options: FakeAppOptions = {}) {
     ),
     authenticate: new Authenticate(tokens, sessionStore, clock),
     signInWithPassword: new SignInWithPassword(credentials, sessions),
-    listWeiboFriends: new ListWeiboFriends(weiboAccounts, oauth, clock),
+    listWeiboFriends: new ListWeiboFriends(weiboAccounts, oauth, clock, health),
     linkWeiboAccount: new LinkWeiboAccount(tokens, credentials, unitOfWork, clock, ids, sessions),
     unbindWeibo: new UnbindWeibo(unitOfWork, oauth, clock, ids),
     deleteAccount: new DeleteAccount(credentials, unitOfWork, oauth, clock, ids),

@@ -24,7 +24,14 @@ export type FakeWeiboUser = SandboxUser;
  * - slowBody: the headers at once, then the real answer one byte every `delayMs`;
  * - friendsExpired: Weibo's token error, `errorCode` (21327 expired_token by default) with
  *   `status` (400 by default); friendsOtherError: another error, 10014 with 403 by default;
- * - friendsAnswer, revokeAnswer: `answer` as JSON (a string as it is) with `status` (200).
+ * - friendsAnswer, revokeAnswer, tokenInfoAnswer: `answer` as JSON (a string as it is) with
+ *   `status` (200);
+ * - rateLimited, profileRateLimited, friendsRateLimited, tokenInfoRateLimited, revokeRateLimited:
+ *   Weibo's rate limit, `errorCode` (10022 by default) with `status` (403 by default). A 10022
+ *   pauses every instance on the same Redis: give a service on the shared Redis 10023;
+ * - operatorError: an error only the operator can fix, `errorCode` (21323 by default), HTTP 400;
+ * - tokenInfoExpired: get_token_info's token error, `errorCode` (21327 by default), HTTP 400;
+ *   tokenInfoDown: an HTML page with HTTP 500.
  */
 export type WeiboFault =
   | 'http500'
@@ -45,7 +52,16 @@ export type WeiboFault =
   | 'friendsAnswer'
   | 'revokeDown'
   | 'revokeSlow'
-  | 'revokeAnswer';
+  | 'revokeAnswer'
+  | 'rateLimited'
+  | 'profileRateLimited'
+  | 'friendsRateLimited'
+  | 'tokenInfoRateLimited'
+  | 'revokeRateLimited'
+  | 'operatorError'
+  | 'tokenInfoExpired'
+  | 'tokenInfoDown'
+  | 'tokenInfoAnswer';
 
 export interface WeiboFaultOptions {
   delayMs?: number;
@@ -62,26 +78,49 @@ export interface WeiboCall {
   path: string;
   query: Record<string, string>;
   form: Record<string, string>;
+  /** The `API-RemoteIP` header, when sent. */
+  remoteIp?: string;
 }
 
 type Fault = { kind: WeiboFault; delayMs: number; bytes: number } & WeiboFaultOptions;
 
-const ENDPOINTS = ['token', 'profile', 'friends', 'revoke'] as const;
+// tokenInfo before token: a fault belongs to the first endpoint its name starts with.
+const ENDPOINTS = ['tokenInfo', 'token', 'profile', 'friends', 'revoke'] as const;
 type Endpoint = (typeof ENDPOINTS)[number];
 
 function endpointOf(kind: WeiboFault): Endpoint {
   return ENDPOINTS.find((endpoint) => kind.startsWith(endpoint)) ?? 'token';
 }
 
+const RATE_LIMIT_ERRORS: Record<number, string> = {
+  10022: 'IP requests out of rate limit',
+  10023: 'User requests out of rate limit',
+  10024: 'User requests for (statuses/update) out of rate limit',
+};
+const TOKEN_ERRORS: Record<number, string> = {
+  21301: 'auth faid',
+  21319: 'accessor was revoked',
+  21327: 'expired_token',
+  21332: 'invalid_access_token',
+};
+
 /**
  * The sandbox Weibo on a port of its own, with the calls it received recorded and faults
  * injected one call at a time.
  */
 export function createFakeWeibo(client: SandboxClient) {
-  const sandbox = createWeiboSandbox(client);
-  const faults: Record<Endpoint, Fault[]> = { token: [], profile: [], friends: [], revoke: [] };
+  let deauthorizationUrl: string | undefined;
+  const sandbox = createWeiboSandbox(client, '', { deauthorizationUrl: () => deauthorizationUrl });
+  const faults: Record<Endpoint, Fault[]> = {
+    tokenInfo: [],
+    token: [],
+    profile: [],
+    friends: [],
+    revoke: [],
+  };
   const calls: WeiboCall[] = [];
   let server: Server | undefined;
+  let baseUrl = '';
 
   const app = new Hono();
   app.use(async (c, next) => {
@@ -91,19 +130,38 @@ export function createFakeWeibo(client: SandboxClient) {
         if (typeof value === 'string') form[name] = value;
       }
     }
-    calls.push({ method: c.req.method, path: c.req.path, query: c.req.query(), form });
+    const remoteIp = c.req.header('api-remoteip');
+    calls.push({
+      method: c.req.method,
+      path: c.req.path,
+      query: c.req.query(),
+      form,
+      ...(remoteIp && { remoteIp }),
+    });
     await next();
   });
   app.use('/oauth2/access_token', (c, next) => applyFault(c, next, faults.token.shift()));
   app.use('/2/users/show.json', (c, next) => applyFault(c, next, faults.profile.shift()));
   app.use('/2/friendships/friends.json', (c, next) => applyFault(c, next, faults.friends.shift()));
   app.use('/oauth2/revokeoauth2', (c, next) => applyFault(c, next, faults.revoke.shift()));
+  app.use('/oauth2/get_token_info', (c, next) => applyFault(c, next, faults.tokenInfo.shift()));
   app.route('/', sandbox.app);
 
   return {
     app,
     calls,
     issueCode: sandbox.issueCode,
+    /**
+     * A token as the Weibo app hands it to a native app: for `appKey` (this client's by
+     * default: another app's token is valid at Weibo all the same), living `expiresIn` s.
+     */
+    issueAppToken(user: FakeWeiboUser, options: { appKey?: string; expiresIn?: number } = {}) {
+      return sandbox.issueToken(user, options.appKey, options.expiresIn);
+    },
+    /** Where "removing the app" (POST /sdk/remove-app) makes Weibo call the service. */
+    deauthorizeTo(url: string) {
+      deauthorizationUrl = url;
+    },
     /**
      * Makes the next call of the fault's endpoint misbehave; later calls answer well again. A slow
      * call still answers (and uses up its code) after delayMs.
@@ -122,12 +180,15 @@ export function createFakeWeibo(client: SandboxClient) {
       calls.length = 0;
       for (const endpoint of ENDPOINTS) faults[endpoint].length = 0;
     },
+    /** The base URL it listens at, once started. */
+    url: () => baseUrl,
     /** Listens on 127.0.0.1 (any free port by default) and resolves its base URL. */
     start(port = 0): Promise<string> {
       return new Promise((resolve, reject) => {
-        const started = serve({ fetch: app.fetch, hostname: '127.0.0.1', port }, (info) =>
-          resolve(`http://127.0.0.1:${info.port}`),
-        ) as Server;
+        const started = serve({ fetch: app.fetch, hostname: '127.0.0.1', port }, (info) => {
+          baseUrl = `http://127.0.0.1:${info.port}`;
+          resolve(baseUrl);
+        }) as Server;
         started.once('error', reject);
         server = started;
       });
@@ -171,7 +232,31 @@ async function applyFault(
       const body = JSON.stringify({ error, error_code: errorCode, request: c.req.path });
       return textPlain(body, fault.status ?? (expired ? 400 : 403));
     }
+    case 'rateLimited':
+    case 'profileRateLimited':
+    case 'friendsRateLimited':
+    case 'tokenInfoRateLimited':
+    case 'revokeRateLimited': {
+      const errorCode = fault.errorCode ?? 10022;
+      const error = RATE_LIMIT_ERRORS[errorCode] ?? 'out of rate limit';
+      const body = JSON.stringify({ request: c.req.path, error_code: errorCode, error });
+      return textPlain(body, fault.status ?? 403);
+    }
+    case 'operatorError': {
+      const errorCode = fault.errorCode ?? 21323;
+      const body = { error: 'invalid_client', error_code: errorCode, request: c.req.path };
+      return textPlain(JSON.stringify(body), fault.status ?? 400);
+    }
+    case 'tokenInfoExpired': {
+      const errorCode = fault.errorCode ?? 21327;
+      const error = TOKEN_ERRORS[errorCode] ?? 'invalid_access_token';
+      const body = { error, error_code: errorCode, request: c.req.path };
+      return textPlain(JSON.stringify(body), fault.status ?? 400);
+    }
+    case 'tokenInfoDown':
+      return c.html('<html><body><h1>500 Internal Server Error</h1></body></html>', 500);
     case 'friendsAnswer':
+    case 'tokenInfoAnswer':
     case 'revokeAnswer': {
       const { answer } = fault;
       return textPlain(typeof answer === 'string' ? answer : JSON.stringify(answer), fault.status);

@@ -1,4 +1,4 @@
-import { RateLimiterUnavailable } from '../../src/application/errors.ts';
+import { RateLimiterUnavailable, WeiboAuthorizationExpired } from '../../src/application/errors.ts';
 import type {
   AuthorizationRequest,
   BindOutcome,
@@ -19,12 +19,15 @@ import type {
 import { BindTokenInvalid, NotSignedIn, UsernameTaken } from '../../src/domain/errors.ts';
 import type { DomainEvent } from '../../src/domain/events.ts';
 import type { UserProfile } from '../../src/domain/user-profile.ts';
-import type {
-  BoundWeiboAccount,
-  WeiboAccount,
-  WeiboFriendsPage,
-  WeiboGrant,
-  WeiboProfile,
+import {
+  authorizationAfter,
+  type BoundWeiboAccount,
+  type WeiboAccount,
+  type WeiboAuthorization,
+  type WeiboFriendsPage,
+  type WeiboGrant,
+  type WeiboProfile,
+  type WeiboTokenInfo,
 } from '../../src/domain/weibo-account.ts';
 import { RowLocks } from './row-locks.ts';
 
@@ -63,6 +66,10 @@ export class FakeOAuthProvider implements OAuthProvider {
   friendsFailure: Error | null = null;
   readonly revoked: string[] = [];
   revokeConfirmed = true;
+  /** What Weibo says of each access token; an unknown one is refused as 21332 would be. */
+  readonly tokenInfos = new Map<string, WeiboTokenInfo>();
+  readonly tokenInfoRequests: string[] = [];
+  tokenInfoFailure: Error | null = null;
 
   authorizationUrl(request: AuthorizationRequest): string {
     return `https://weibo.example/oauth2/authorize?state=${request.state}`;
@@ -84,6 +91,13 @@ export class FakeOAuthProvider implements OAuthProvider {
     this.friendsRequests.push({ grant: { ...grant }, page: { ...page } });
     if (this.friendsFailure) throw this.friendsFailure;
     return structuredClone(this.friendsPage);
+  }
+  async tokenInfo(accessToken: string): Promise<WeiboTokenInfo> {
+    this.tokenInfoRequests.push(accessToken);
+    if (this.tokenInfoFailure) throw this.tokenInfoFailure;
+    const info = this.tokenInfos.get(accessToken);
+    if (!info) throw new WeiboAuthorizationExpired('invalid_access_token', 'revoked');
+    return { ...info };
   }
   async revokeToken(accessToken: string): Promise<boolean> {
     this.revoked.push(accessToken);
@@ -143,13 +157,27 @@ const foldAsciiCase = (username: string) =>
  * writes only, so one that fails never erases what another committed meanwhile. Unlike
  * Postgres it isolates nothing: every write is visible at once, and only `users.lock` waits.
  */
+/** A Weibo account as the table holds it: its token gone once the user removed the app. */
+export interface StoredAccount extends Omit<WeiboAccount, 'accessToken'> {
+  accessToken: string | null;
+  authorization: WeiboAuthorization;
+}
+
+/** What a transaction may do to the sessions: InMemorySessionRepository plugs itself in. */
+export interface SessionsOfStore {
+  endAll(userId: string, now: Date): { count: number; undo: () => void };
+}
+
 export class InMemoryStore implements UnitOfWork {
   readonly users = new Map<string, UserProfile>();
-  readonly weiboAccounts = new Map<string, WeiboAccount>();
+  readonly weiboAccounts = new Map<string, StoredAccount>();
+  sessions: SessionsOfStore | null = null;
   readonly events: DomainEvent[] = [];
   /** When each bound uid was bound, as the `bound_at` column. */
   private readonly boundAt = new Map<string, Date>();
   private readonly rowLocks = new RowLocks();
+  /** The transaction that holds the sweep's advisory lock, as pg_try_advisory_xact_lock. */
+  private sweeper: symbol | null = null;
 
   /** Outside a transaction every write commits at once, so there is nothing to undo. */
   readonly userRepository: UserRepository = this.usersUndoneBy([]);
@@ -159,17 +187,26 @@ export class InMemoryStore implements UnitOfWork {
   async transaction<T>(work: (repositories: Repositories) => Promise<T>): Promise<T> {
     const undo: Array<() => void> = [];
     const locks = this.rowLocks.forTransaction();
+    const transaction = Symbol('transaction');
     try {
       return await work({
         users: this.usersUndoneBy(undo, locks.lock),
-        weiboAccounts: this.weiboAccountsUndoneBy(undo),
+        weiboAccounts: this.weiboAccountsUndoneBy(undo, transaction),
         outbox: this.outboxUndoneBy(undo),
+        sessions: {
+          revokeAll: async (userId, now) => {
+            const ended = this.sessions?.endAll(userId, now) ?? { count: 0, undo: () => {} };
+            undo.push(ended.undo);
+            return ended.count;
+          },
+        },
       });
     } catch (error) {
       for (const step of undo.reverse()) step();
       throw error;
     } finally {
       locks.releaseAll();
+      if (this.sweeper === transaction) this.sweeper = null;
     }
   }
 
@@ -227,15 +264,19 @@ export class InMemoryStore implements UnitOfWork {
     });
   }
 
-  private weiboAccountsUndoneBy(undo: Array<() => void>): WeiboAccountRepository {
+  private weiboAccountsUndoneBy(
+    undo: Array<() => void>,
+    transaction: symbol | null = null,
+  ): WeiboAccountRepository {
     return {
       saveGrant: async (grant) => {
         const previous = this.weiboAccounts.get(grant.uid);
-        const account: WeiboAccount = {
+        const account: StoredAccount = {
           uid: grant.uid,
           userId: previous?.userId ?? null,
           accessToken: grant.accessToken,
           accessTokenExpiresAt: grant.expiresAt,
+          authorization: 'valid',
         };
         this.weiboAccounts.set(grant.uid, account);
         undo.push(() =>
@@ -243,7 +284,41 @@ export class InMemoryStore implements UnitOfWork {
             ? this.weiboAccounts.set(grant.uid, previous)
             : this.weiboAccounts.delete(grant.uid),
         );
-        return { ...account };
+        const { authorization: _, ...saved } = account;
+        return { ...saved, accessToken: grant.accessToken };
+      },
+      findByUid: async (uid) => {
+        const account = this.weiboAccounts.get(uid);
+        if (!account) return null;
+        const { uid: id, userId, accessToken, authorization } = account;
+        return { uid: id, userId, accessToken, authorization };
+      },
+      markLost: async (uid, loss) => {
+        const account = this.weiboAccounts.get(uid);
+        if (!account) return null;
+        const before = { ...account };
+        account.authorization = authorizationAfter(loss);
+        if (loss === 'deauthorized') {
+          account.accessToken = null;
+          account.accessTokenExpiresAt = null;
+        }
+        undo.push(() => Object.assign(account, before));
+        return { userId: account.userId, wasValid: before.authorization === 'valid' };
+      },
+      expireDue: async (now, limit) => {
+        if (this.sweeper !== null && this.sweeper !== transaction) return [];
+        this.sweeper = transaction;
+        const due = [...this.weiboAccounts.values()]
+          .filter((a) => a.authorization === 'valid' && a.accessTokenExpiresAt !== null)
+          .filter((a) => (a.accessTokenExpiresAt as Date) <= now)
+          .slice(0, limit);
+        for (const account of due) {
+          account.authorization = 'expired';
+          undo.push(() => {
+            account.authorization = 'valid';
+          });
+        }
+        return due.map((account) => ({ uid: account.uid, userId: account.userId }));
       },
       bindIfUnbound: async (uid, userId): Promise<BindOutcome> => {
         const account = this.weiboAccounts.get(uid);
@@ -280,10 +355,11 @@ export class InMemoryStore implements UnitOfWork {
       accessToken: account.accessToken,
       accessTokenExpiresAt: structuredClone(account.accessTokenExpiresAt),
       boundAt: new Date(boundAt),
+      authorization: account.authorization,
     };
   }
 
-  private accountOf(userId: string): WeiboAccount | undefined {
+  private accountOf(userId: string): StoredAccount | undefined {
     return [...this.weiboAccounts.values()].find((account) => account.userId === userId);
   }
 

@@ -4,7 +4,7 @@ import type {
   SessionRepository,
   SignedInUser,
 } from '../../src/application/session-ports.ts';
-import type { InMemoryStore } from './fakes.ts';
+import type { InMemoryStore, SessionsOfStore } from './fakes.ts';
 
 /** A session as stored: its row, and the refresh hashes it used up. */
 export interface StoredSession extends Session {
@@ -20,10 +20,24 @@ export interface StoredSession extends Session {
  * if the store's transaction that deleted the user fails. Nothing waits on a lock: a rotation
  * runs whole before any other.
  */
-export class InMemorySessionRepository implements SessionRepository {
+export class InMemorySessionRepository implements SessionRepository, SessionsOfStore {
   private readonly sessions = new Map<string, StoredSession>();
 
-  constructor(private readonly store: InMemoryStore) {}
+  constructor(private readonly store: InMemoryStore) {
+    store.sessions = this;
+  }
+
+  /** Ends every live session of the user, as a transaction of the store does; undoable. */
+  endAll(userId: string, now: Date): { count: number; undo: () => void } {
+    const live = this.liveOf(userId, now);
+    for (const session of live) session.revokedAt = new Date(now);
+    return {
+      count: live.length,
+      undo: () => {
+        for (const session of live) session.revokedAt = null;
+      },
+    };
+  }
 
   /** What is stored of a session; undefined when there is none, or its user is gone. */
   stored(sessionId: string): StoredSession | undefined {
@@ -94,9 +108,7 @@ export class InMemorySessionRepository implements SessionRepository {
   }
 
   async revokeAll(userId: string, now: Date): Promise<number> {
-    const live = this.liveOf(userId, now);
-    for (const session of live) session.revokedAt = new Date(now);
-    return live.length;
+    return this.endAll(userId, now).count;
   }
 
   async findSignedInUser(
@@ -108,7 +120,12 @@ export class InMemorySessionRepository implements SessionRepository {
     const user = this.store.users.get(userId);
     if (!session || !user) return null;
     const account = await this.store.weiboAccountRepository.findByUserId(userId);
-    const weibo = account && { uid: account.uid, boundAt: account.boundAt };
+    const weibo = account && {
+      uid: account.uid,
+      boundAt: account.boundAt,
+      authorization: account.authorization,
+      tokenExpiresAt: account.accessTokenExpiresAt,
+    };
     return structuredClone({ user, weibo });
   }
 

@@ -130,6 +130,10 @@ export function openApiConformance() {
 /** The operations of the account API (SPEC endpoints 4-9), as the document tags them. */
 export const isAccountOperation = (operation: Json) => (operation.tags ?? []).includes('Account');
 
+/** The native app's sign-in and Weibo's deauthorization (SPEC endpoints 12 and 13). */
+export const isWeiboAppOperation = (operation: Json) =>
+  (operation.tags ?? []).includes('Native apps and Weibo');
+
 /** The operations of refresh and sign-out (SPEC endpoints 10 and 11), as the document tags them. */
 export const isSessionOperation = (operation: Json) => (operation.tags ?? []).includes('Sessions');
 

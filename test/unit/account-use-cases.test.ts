@@ -6,6 +6,7 @@ import {
 } from '../../src/application/errors.ts';
 import { ListWeiboFriends } from '../../src/application/list-weibo-friends.ts';
 import { Sessions } from '../../src/application/sessions.ts';
+import { WeiboAuthorizationHealth } from '../../src/application/weibo-authorization-health.ts';
 import { NotSignedIn, NoWeiboAccount } from '../../src/domain/errors.ts';
 import type { UserProfile } from '../../src/domain/user-profile.ts';
 import type { WeiboFriendsPage } from '../../src/domain/weibo-account.ts';
@@ -71,7 +72,7 @@ describe('Authenticate', () => {
     const signedIn = await authenticate.execute(token);
     expect(signedIn).toEqual({
       user: alice,
-      weibo: { uid: UID, boundAt: expect.any(Date) },
+      weibo: { uid: UID, boundAt: expect.any(Date), authorization: 'valid', tokenExpiresAt: null },
       sessionId,
     });
     expect(JSON.stringify(signedIn)).not.toContain('weibo-token');
@@ -158,7 +159,8 @@ describe('ListWeiboFriends', () => {
     clock = new FakeClock();
     oauth = new FakeOAuthProvider();
     oauth.friendsPage = friends;
-    listFriends = new ListWeiboFriends(store.weiboAccountRepository, oauth, clock);
+    const health = new WeiboAuthorizationHealth(store, clock, new SequentialIds());
+    listFriends = new ListWeiboFriends(store.weiboAccountRepository, oauth, clock, health);
   });
 
   it('refuses a user without a Weibo account with NoWeiboAccount, asking Weibo nothing', async () => {
@@ -193,11 +195,58 @@ describe('ListWeiboFriends', () => {
   );
 
   it.each([
-    ['refuses the token', new WeiboAuthorizationExpired('21327')],
+    ['refuses the token', new WeiboAuthorizationExpired('21327', 'expired')],
     ['fails', new OAuthProviderUnavailable('HTTP 500')],
   ])('passes on what Weibo throws when it %s', async (_case, failure) => {
     await bindWeibo();
     oauth.friendsFailure = failure;
     await expect(listFriends.execute(alice.id, page)).rejects.toBe(failure);
+  });
+
+  const lostEvent = (reason: string) => ({
+    type: 'WeiboAuthorizationLost',
+    id: expect.any(String),
+    occurredAt: clock.now(),
+    userId: alice.id,
+    weiboUid: UID,
+    reason,
+  });
+
+  it.each(['revoked', 'expired'] as const)(
+    'marks the account %s and writes one WeiboAuthorizationLost event when Weibo refuses the token so',
+    async (reason) => {
+      await bindWeibo();
+      const failure = new WeiboAuthorizationExpired('21332', reason);
+      oauth.friendsFailure = failure;
+      await expect(listFriends.execute(alice.id, page)).rejects.toBe(failure);
+      expect(store.weiboAccounts.get(UID)?.authorization).toBe(reason);
+      expect(store.events).toEqual([lostEvent(reason)]);
+    },
+  );
+
+  it('answers WeiboAuthorizationExpired after a loss without asking Weibo or writing a second event', async () => {
+    await bindWeibo();
+    oauth.friendsFailure = new WeiboAuthorizationExpired('21332', 'revoked');
+    await expect(listFriends.execute(alice.id, page)).rejects.toThrow(WeiboAuthorizationExpired);
+    oauth.friendsFailure = null;
+    await expect(listFriends.execute(alice.id, page)).rejects.toThrow(WeiboAuthorizationExpired);
+    expect(oauth.friendsRequests).toHaveLength(1);
+    expect(store.events).toHaveLength(1);
+  });
+
+  it('marks the account expired with one event when its stored expiry passed, asking Weibo nothing', async () => {
+    await bindWeibo(new Date(clock.now().getTime() - 1000));
+    await expect(listFriends.execute(alice.id, page)).rejects.toThrow(WeiboAuthorizationExpired);
+    expect(store.weiboAccounts.get(UID)?.authorization).toBe('expired');
+    expect(store.events).toEqual([lostEvent('expired')]);
+    expect(oauth.friendsRequests).toEqual([]);
+  });
+
+  it('marks nothing when Weibo cannot be reached', async () => {
+    await bindWeibo();
+    oauth.friendsFailure = new OAuthProviderUnavailable('HTTP 502');
+    await expect(listFriends.execute(alice.id, page)).rejects.toThrow(OAuthProviderUnavailable);
+    expect(store.weiboAccounts.get(UID)?.authorization).toBe('valid');
+    expect(store.events).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { CompleteWeiboLogin } from '../../src/application/complete-weibo-login.t
 import { OAuthCodeRejected } from '../../src/application/errors.ts';
 import { Sessions } from '../../src/application/sessions.ts';
 import { StartWeiboLogin } from '../../src/application/start-weibo-login.ts';
+import { WeiboSignIn } from '../../src/application/weibo-sign-in.ts';
 import { StateInvalid } from '../../src/domain/errors.ts';
 import { aUserProfile } from '../support/builders.ts';
 import {
@@ -35,9 +36,8 @@ describe('CompleteWeiboLogin', () => {
     const states = new InMemoryStateStore(clock);
     const tokens = new FakeTokenIssuer();
     startLogin = new StartWeiboLogin(oauth, states, 600);
-    completeLogin = new CompleteWeiboLogin(
+    const signIn = new WeiboSignIn(
       oauth,
-      states,
       store.weiboAccountRepository,
       store.userRepository,
       tokens,
@@ -46,6 +46,7 @@ describe('CompleteWeiboLogin', () => {
         refreshTtlSeconds: 86_400,
       }),
     );
+    completeLogin = new CompleteWeiboLogin(oauth, states, signIn);
   });
 
   async function begin(returnTo = '/') {

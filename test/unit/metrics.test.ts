@@ -191,7 +191,7 @@ describe('MeteredOAuthProvider', () => {
   let weibo: FakeOAuthProvider;
   let provider: MeteredOAuthProvider;
   const calls = (endpoint: string, outcome: string) =>
-    sample(metrics, 'weibo_auth_weibo_calls_total', { endpoint, outcome });
+    sample(metrics, 'weibo_auth_weibo_calls_total', { endpoint, outcome, error_code: '' });
 
   beforeEach(() => {
     weibo = new FakeOAuthProvider();
@@ -240,7 +240,7 @@ describe('MeteredOAuthProvider for friends and revocations', () => {
   let received: unknown[];
   let provider: MeteredOAuthProvider;
   const calls = (endpoint: string, outcome: string) =>
-    sample(metrics, 'weibo_auth_weibo_calls_total', { endpoint, outcome });
+    sample(metrics, 'weibo_auth_weibo_calls_total', { endpoint, outcome, error_code: '' });
 
   beforeEach(() => {
     friends = async () => PAGE;
@@ -254,6 +254,7 @@ describe('MeteredOAuthProvider for friends and revocations', () => {
         received.push(grant, page);
         return friends();
       },
+      tokenInfo: async () => ({ uid: GRANT.uid, appKey: 'app', expiresIn: 60 }),
       revokeToken: (accessToken) => {
         received.push(accessToken);
         return revoked();
@@ -273,7 +274,10 @@ describe('MeteredOAuthProvider for friends and revocations', () => {
   });
 
   it.each([
-    ['refused', new WeiboAuthorizationExpired('Weibo refused the access token: error 21327')],
+    [
+      'refused',
+      new WeiboAuthorizationExpired('Weibo refused the access token: error 21327', 'expired'),
+    ],
     ['unavailable', new OAuthProviderUnavailable('Weibo is unreachable')],
     ['error', new TypeError('a bug')],
   ])('counts a page of friends as %s and rethrows its error unchanged', async (outcome, error) => {

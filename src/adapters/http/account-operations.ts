@@ -55,6 +55,7 @@ export const friends = createRoute({
       'WEIBO_AUTHORIZATION_EXPIRED',
       'NO_WEIBO_ACCOUNT',
       'OAUTH_PROVIDER_UNAVAILABLE',
+      'WEIBO_RATE_LIMITED',
       'UNEXPECTED',
     ),
   },

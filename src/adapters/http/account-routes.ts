@@ -5,8 +5,10 @@ import type { LinkWeiboAccount } from '../../application/link-weibo-account.ts';
 import type { ListWeiboFriends } from '../../application/list-weibo-friends.ts';
 import type { SignInWithPassword } from '../../application/sign-in-with-password.ts';
 import type { UnbindWeibo } from '../../application/unbind-weibo.ts';
+import { authorizationAt } from '../../domain/weibo-account.ts';
 import { deleteMe, friends, link, me, signIn, unbind } from './account-operations.ts';
 import { Credentials, LinkForm, PasswordConfirmation } from './account-schemas.ts';
+import { weiboCaller } from './client-address.ts';
 import { readJsonObject } from './json-body.ts';
 import { openApiRouter } from './openapi.ts';
 import { answerJson } from './response-headers.ts';
@@ -22,6 +24,8 @@ export interface AccountRoutesDeps {
   linkWeiboAccount: LinkWeiboAccount;
   unbindWeibo: UnbindWeibo;
   deleteAccount: DeleteAccount;
+  /** Take the client's IP from `X-Forwarded-For`, as the rate limiter does. */
+  trustProxy: boolean;
 }
 
 /** The account API (SPEC endpoints 4-9), mounted at `/v1`. */
@@ -56,7 +60,12 @@ export function accountRoutes(deps: AccountRoutesDeps) {
       {
         code: 200 as const,
         user: { id, username, email, phone, created_at: createdAt.toISOString() },
-        weibo: weibo && { uid: weibo.uid, bound_at: weibo.boundAt.toISOString() },
+        weibo: weibo && {
+          uid: weibo.uid,
+          bound_at: weibo.boundAt.toISOString(),
+          authorization: authorizationAt(weibo.authorization, weibo.tokenExpiresAt, new Date()),
+          token_expires_at: weibo.tokenExpiresAt?.toISOString() ?? null,
+        },
       },
       200,
     );
@@ -65,7 +74,11 @@ export function accountRoutes(deps: AccountRoutesDeps) {
   app.openapi(friends, async (c) => {
     const query = c.req.valid('query');
     const page = { cursor: Number(query.cursor ?? 0), count: Number(query.count ?? 5) };
-    const found = await deps.listWeiboFriends.execute(c.get('user').id, page);
+    const found = await deps.listWeiboFriends.execute(
+      c.get('user').id,
+      page,
+      weiboCaller(c, deps.trustProxy),
+    );
     const users = found.users.map((friend) => ({
       uid: friend.uid,
       screen_name: friend.screenName,
@@ -99,7 +112,10 @@ export function accountRoutes(deps: AccountRoutesDeps) {
 
   app.openapi(unbind, async (c) => {
     const user = c.get('user');
-    const { weiboUid, revoked } = await deps.unbindWeibo.execute(user);
+    const { weiboUid, revoked } = await deps.unbindWeibo.execute(
+      user,
+      weiboCaller(c, deps.trustProxy),
+    );
     deps.logger.info({ userId: user.id, weiboUid, revoked }, 'Weibo unbound; token revoke');
     return answerJson(c, { code: 200 as const }, 200);
   });
@@ -107,7 +123,8 @@ export function accountRoutes(deps: AccountRoutesDeps) {
   app.openapi(deleteMe, async (c) => {
     const user = c.get('user');
     const body = await readJsonObject(c, MAX_BODY_BYTES);
-    const { weiboUid, revoked } = await deps.deleteAccount.execute(user, body);
+    const caller = weiboCaller(c, deps.trustProxy);
+    const { weiboUid, revoked } = await deps.deleteAccount.execute(user, body, caller);
     deps.logger.info({ userId: user.id, weiboUid, revoked }, 'account deleted; token revoke');
     return answerJson(c, { code: 200 as const }, 200);
   });

@@ -40,7 +40,21 @@ export const Me = z
         created_at: z.iso.datetime(),
       })
       .strict(),
-    weibo: z.object({ uid: z.string(), bound_at: z.iso.datetime() }).strict().nullable(),
+    weibo: z
+      .object({
+        uid: z.string(),
+        bound_at: z.iso.datetime(),
+        authorization: z.enum(['valid', 'expired', 'revoked']).openapi({
+          description:
+            'Whether the stored Weibo token still works: expired or revoked until the next sign-in with Weibo (the friends list answers 401 10161 meanwhile).',
+        }),
+        token_expires_at: z.iso
+          .datetime()
+          .nullable()
+          .openapi({ description: 'null once the user removed the app in Weibo.' }),
+      })
+      .strict()
+      .nullable(),
   })
   .strict()
   .openapi('Me');

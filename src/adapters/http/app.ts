@@ -1,4 +1,4 @@
-import type { Hono } from 'hono';
+import type { Hono, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import type { Logger } from 'pino';
 import type { RateLimiter } from '../../application/ports.ts';
@@ -13,6 +13,11 @@ import { limitRequestsPerClient } from './rate-limit.ts';
 import { responseHeaders } from './response-headers.ts';
 import { type SessionRoutesDeps, sessionRoutes } from './session-routes.ts';
 import {
+  DEAUTHORIZATION_PATH,
+  type WeiboAppRoutesDeps,
+  weiboAppRoutes,
+} from './weibo-app-routes.ts';
+import {
   AUTHORIZATION_PATH,
   singleValuedQuery,
   WEIBO_BASE_PATH,
@@ -20,7 +25,11 @@ import {
   weiboRoutes,
 } from './weibo-routes.ts';
 
-interface AppDeps extends WeiboRoutesDeps, AccountRoutesDeps, SessionRoutesDeps {
+interface AppDeps
+  extends Omit<WeiboRoutesDeps, 'trustProxy'>,
+    Omit<AccountRoutesDeps, 'trustProxy'>,
+    Omit<WeiboAppRoutesDeps, 'trustProxy'>,
+    SessionRoutesDeps {
   logger: Logger;
   serviceMetrics: ServiceMetrics;
   jwks: Parameters<typeof healthRoutes>[0]['jwks'];
@@ -30,6 +39,11 @@ interface AppDeps extends WeiboRoutesDeps, AccountRoutesDeps, SessionRoutesDeps 
   rateLimit: { limiter: RateLimiter; perMinute: number; trustProxy: boolean };
   /** Development-only apps mounted beside the API: the sandbox Weibo, the demo front-end. */
   mounts: Array<{ path: string; app: Hono }>;
+}
+
+/** Weibo's deauthorization call always gets its 200: no client limit or query rule applies. */
+function exceptFromWeibo(middleware: MiddlewareHandler): MiddlewareHandler {
+  return (c, next) => (c.req.path === DEAUTHORIZATION_PATH ? next() : middleware(c, next));
 }
 
 export function createApp(deps: AppDeps) {
@@ -61,11 +75,14 @@ export function createApp(deps: AppDeps) {
   }
   if (deps.rateLimit.perMinute > 0) {
     const countedByRoute = [AUTHORIZATION_PATH];
-    app.use('/v1/*', limitRequestsPerClient({ ...deps.rateLimit, countedByRoute }));
+    const limit = limitRequestsPerClient({ ...deps.rateLimit, countedByRoute });
+    app.use('/v1/*', exceptFromWeibo(limit));
   }
-  app.use('/v1/*', singleValuedQuery);
-  app.route(WEIBO_BASE_PATH, weiboRoutes(deps));
-  app.route('/v1', accountRoutes(deps));
+  app.use('/v1/*', exceptFromWeibo(singleValuedQuery));
+  const routeDeps = { ...deps, trustProxy: deps.rateLimit.trustProxy };
+  app.route(WEIBO_BASE_PATH, weiboRoutes(routeDeps));
+  app.route(WEIBO_BASE_PATH, weiboAppRoutes(routeDeps));
+  app.route('/v1', accountRoutes(routeDeps));
   app.route('/v1', sessionRoutes(deps));
   app.route('/', healthRoutes({ ...deps, metrics: () => deps.serviceMetrics.text() }));
   serveOpenApiDocument(app);

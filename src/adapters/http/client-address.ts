@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
+import type { WeiboCaller } from '../../application/ports.ts';
 
 /**
  * The address a request is counted under: the socket's peer, or with `trustProxy` the last
@@ -50,4 +51,10 @@ function expandIpv6(ip: string): string[] {
   const right = withEmbeddedIpv4(groups(tail));
   const zeros = tail === undefined ? [] : Array(8 - left.length - right.length).fill('0');
   return [...left, ...zeros, ...right].map((group) => group.padStart(4, '0'));
+}
+
+/** Who a Weibo call is made for: the client's address, as the rate limiter sees it. */
+export function weiboCaller(c: Context, trustProxy: boolean): WeiboCaller {
+  const clientIp = clientAddress(c, trustProxy);
+  return clientIp === null ? {} : { clientIp };
 }

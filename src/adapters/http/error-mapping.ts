@@ -3,6 +3,7 @@ import {
   InfrastructureError,
   type InfrastructureErrorCode,
   RateLimited,
+  WeiboRateLimited,
 } from '../../application/errors.ts';
 import { DomainError, type DomainErrorCode } from '../../domain/errors.ts';
 import { HttpError, type HttpErrorCode } from './http-errors.ts';
@@ -59,6 +60,13 @@ const ERRORS = {
   ACCOUNT_ALREADY_BOUND: { status: 409, code: 10163, error: 'Account already bound to Weibo' },
   NO_WEIBO_ACCOUNT: { status: 409, code: 10164, error: 'No Weibo account bound' },
   SESSION_EXPIRED: { status: 401, code: 10165, error: 'Session expired' },
+  WEIBO_TOKEN_INVALID: { status: 401, code: 10166, error: 'Invalid Weibo token' },
+  WEIBO_RATE_LIMITED: {
+    status: 503,
+    code: 10167,
+    error: 'Weibo rate limit, retry later',
+    retryAfter: true,
+  },
   NOT_FOUND: { status: 404, code: 404, error: 'Not found' },
   UNEXPECTED: { status: 500, code: 10500, error: 'Internal error' },
 } as const satisfies Record<ErrorCode, ErrorEntry>;
@@ -87,7 +95,7 @@ export function errorResponse(error: unknown, route = ''): ErrorResponse {
   const entry: ErrorEntry = ERRORS[ROUTE_OVERRIDES[route]?.[generic] ?? generic];
   const { status, code, error: message } = entry;
   const headers: Record<string, string> = { ...entry.headers };
-  if (entry.retryAfter && error instanceof RateLimited) {
+  if (entry.retryAfter && (error instanceof RateLimited || error instanceof WeiboRateLimited)) {
     headers['Retry-After'] = String(error.retryAfterSeconds);
   }
   return { status, body: { code, error: message }, headers, unexpected: !known };
@@ -106,4 +114,10 @@ export function errorHeaders(name: ErrorCode): Record<string, string> {
 
 export function errorStatus(name: ErrorCode): ContentfulStatusCode {
   return ERRORS[name].status;
+}
+
+/** Whether such an answer carries `Retry-After`. */
+export function errorRetries(name: ErrorCode): boolean {
+  const entry: ErrorEntry = ERRORS[name];
+  return entry.retryAfter === true;
 }

@@ -26,6 +26,15 @@ const EVENT_DATA = {
       .openapi({ description: 'null when no Weibo account was bound.' }),
     deletedAt: instant,
   }),
+  WeiboAuthorizationLost: z.object({
+    userId: z.uuid(),
+    weiboUid: z.string(),
+    reason: z.enum(['expired', 'revoked', 'deauthorized']).openapi({
+      description:
+        'expired: the token outlived its expiry (or Weibo said 21327); revoked: Weibo refused it otherwise; deauthorized: the user removed the app in Weibo. Sign in with Weibo again to renew it.',
+    }),
+    lostAt: instant,
+  }),
 } satisfies Record<DomainEvent['type'], z.ZodObject>;
 
 /** The CloudEvents 1.0 envelope of one event type, as the relay publishes it. */

@@ -3,7 +3,13 @@ import path from 'node:path';
 import { OpenAPIHono, type OpenAPIHonoOptions, type RouteConfig, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { BlankEnv, Env } from 'hono/types';
-import { type ErrorCode, errorBody, errorHeaders, errorStatus } from './error-mapping.ts';
+import {
+  type ErrorCode,
+  errorBody,
+  errorHeaders,
+  errorRetries,
+  errorStatus,
+} from './error-mapping.ts';
 import { eventSchemas } from './event-schemas.ts';
 import { invalidBody, invalidQuery } from './http-errors.ts';
 
@@ -92,7 +98,7 @@ export function errorResponses(...names: ErrorCode[]) {
       const description = [...errors].map(([code, error]) => `${code} ${error}`).join(' · ');
       const content = json(errorSchema([...errors.keys()]));
       const headers = {
-        ...(status === 429 && RETRY_AFTER),
+        ...(group.some(errorRetries) && RETRY_AFTER),
         ...Object.fromEntries(
           group.flatMap((name) =>
             Object.entries(errorHeaders(name)).map(([header, value]) => [

@@ -88,20 +88,45 @@ export const SignedIn = z
   .strict()
   .openapi('SignedIn', { description: 'The Weibo account is bound: the user is signed in.' });
 
+const notBoundFields = {
+  code: z.literal(201),
+  uid: z.string(),
+  bind_token: z.string().openapi({ description: 'Short-lived, for the bind form.' }),
+  profile: z
+    .object({ screen_name: z.string(), avatar: z.string().optional() })
+    .strict()
+    .optional()
+    .openapi({ description: "From Weibo's users/show; left out when Weibo does not answer." }),
+};
+
 export const NotBound = z
-  .object({
-    code: z.literal(201),
-    uid: z.string(),
-    bind_token: z.string().openapi({ description: 'Short-lived, for the bind form.' }),
-    return_to: z.string(),
-    profile: z
-      .object({ screen_name: z.string(), avatar: z.string().optional() })
-      .strict()
-      .optional()
-      .openapi({ description: "From Weibo's users/show; left out when Weibo does not answer." }),
-  })
+  .object({ ...notBoundFields, return_to: z.string() })
   .strict()
   .openapi('NotBound', { description: 'No local account yet: show the bind form.' });
+
+export const AppNotBound = z.object(notBoundFields).strict().openapi('AppNotBound', {
+  description:
+    'No local account yet: create one with the bind form (`POST /v1/users/weibo/users`) or link an existing one (`POST /v1/users/weibo/bindings`).',
+});
+
+export const AppLoginForm = z
+  .object({
+    access_token: z.string().min(1).openapi({
+      description: "The Weibo SDK's access token. Weibo is asked whose it is and for which app.",
+    }),
+    uid: z
+      .string()
+      .regex(/^[0-9]{1,20}$/)
+      .openapi({ example: '1404376560' }),
+  })
+  .openapi('AppLoginForm', {
+    description: 'What the Weibo SDK handed the native app. Anything else: 400 10100.',
+  });
+
+export const DeauthorizationHint = z.object({
+  uid: z.string().optional().openapi({ description: 'The Weibo uid that removed the app.' }),
+  source: z.string().optional().openapi({ description: 'The app key, when Weibo sends it.' }),
+});
 
 export const AccountBound = z
   .object({ code: z.literal(200), ...signedInFields })

@@ -4,6 +4,7 @@ import { generateCookie, getCookie } from 'hono/cookie';
 import type { BindAccount } from '../../application/bind-account.ts';
 import type { CompleteWeiboLogin } from '../../application/complete-weibo-login.ts';
 import type { StartWeiboLogin } from '../../application/start-weibo-login.ts';
+import { weiboCaller } from './client-address.ts';
 import { invalidQuery } from './http-errors.ts';
 import { readJsonObject } from './json-body.ts';
 import {
@@ -39,6 +40,8 @@ export interface WeiboRoutesDeps {
   bindAccount: BindAccount;
   cookieSecure: boolean;
   stateTtlSeconds: number;
+  /** Take the client's IP from `X-Forwarded-For`, as the rate limiter does. */
+  trustProxy: boolean;
 }
 
 const authorization = createRoute({
@@ -85,6 +88,7 @@ const callback = createRoute({
       'STATE_INVALID',
       'RATE_LIMITED',
       'OAUTH_PROVIDER_UNAVAILABLE',
+      'WEIBO_RATE_LIMITED',
       'STORAGE_UNAVAILABLE',
       'UNEXPECTED',
     ),
@@ -144,7 +148,14 @@ export function weiboRoutes(deps: WeiboRoutesDeps) {
   openapiQueryRoute(app, callback, async (c, { code, state }) => {
     const browserSecret = getCookie(c, BINDING_COOKIE);
     const userAgent = c.req.header('user-agent');
-    const result = await deps.completeLogin.execute({ code, state, browserSecret, userAgent });
+    const caller = weiboCaller(c, deps.trustProxy);
+    const result = await deps.completeLogin.execute({
+      code,
+      state,
+      browserSecret,
+      userAgent,
+      caller,
+    });
     if (result.kind === 'signed-in') {
       return answerJson(c, { code: 200, ...signedInBody(result), return_to: result.returnTo }, 200);
     }

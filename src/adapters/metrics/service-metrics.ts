@@ -2,7 +2,7 @@ import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client
 import type { OutboxStore } from '../../application/ports.ts';
 import { registerOutboxBacklogGauges } from './outbox-backlog-gauges.ts';
 
-export type WeiboCallOutcome = 'ok' | 'refused' | 'unavailable' | 'error';
+export type WeiboCallOutcome = 'ok' | 'refused' | 'rate_limited' | 'unavailable' | 'error';
 
 export interface HttpRequestLabels {
   method: string;
@@ -38,8 +38,11 @@ export class ServiceMetrics {
   });
   private readonly weiboCalls = new Counter({
     name: 'weibo_auth_weibo_calls_total',
-    help: 'Calls to Weibo by endpoint and outcome: ok, refused (code rejected), unavailable, error.',
-    labelNames: ['endpoint', 'outcome'] as const,
+    help:
+      'Calls to Weibo by endpoint and outcome: ok, refused (a code or token rejected), ' +
+      'rate_limited (Weibo quota, or the pause after it), unavailable, error; error_code is ' +
+      "Weibo's own code when it answered one (21321-21324: the app itself is misconfigured).",
+    labelNames: ['endpoint', 'outcome', 'error_code'] as const,
     registers: this.registers,
   });
   private readonly weiboDuration = new Histogram({
@@ -98,8 +101,13 @@ export class ServiceMetrics {
     this.httpDuration.observe(labels, seconds);
   }
 
-  observeWeiboCall(endpoint: string, outcome: WeiboCallOutcome, seconds: number): void {
-    this.weiboCalls.inc({ endpoint, outcome });
+  observeWeiboCall(
+    endpoint: string,
+    outcome: WeiboCallOutcome,
+    seconds: number,
+    errorCode?: number,
+  ): void {
+    this.weiboCalls.inc({ endpoint, outcome, error_code: errorCode?.toString() ?? '' });
     this.weiboDuration.observe({ endpoint, outcome }, seconds);
   }
 

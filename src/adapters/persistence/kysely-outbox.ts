@@ -31,15 +31,24 @@ export class KyselyOutbox implements Outbox {
 
 /** The `data` of each event type; `tsc` fails on a type without its case (TS2366). */
 function dataOf(event: DomainEvent): CloudEvent['data'] {
-  const { userId, username, weiboUid } = event;
   const at = event.occurredAt.toISOString();
   switch (event.type) {
-    case 'UserBoundToWeibo':
+    case 'UserBoundToWeibo': {
+      const { userId, username, weiboUid } = event;
       return { userId, username, weiboUid, boundAt: at };
-    case 'UserUnboundFromWeibo':
+    }
+    case 'UserUnboundFromWeibo': {
+      const { userId, username, weiboUid } = event;
       return { userId, username, weiboUid, unboundAt: at };
-    case 'UserDeleted':
+    }
+    case 'UserDeleted': {
+      const { userId, username, weiboUid } = event;
       return { userId, username, weiboUid, deletedAt: at };
+    }
+    case 'WeiboAuthorizationLost': {
+      const { userId, weiboUid, reason } = event;
+      return { userId, weiboUid, reason, lostAt: at };
+    }
   }
 }
 

@@ -163,9 +163,17 @@ export class KyselySessionRepository implements SessionRepository {
     );
     const row = rows[0];
     if (!row) return null;
-    const { weibo_uid: uid, weibo_bound_at: boundAt, ...user } = row;
+    const {
+      weibo_uid: uid,
+      weibo_bound_at: boundAt,
+      weibo_authorization: authorization,
+      weibo_token_expires_at: tokenExpiresAt,
+      ...user
+    } = row;
     // bindIfUnbound sets bound_at with user_id: a row found by user_id has both.
-    return { user: toUserProfile(user), weibo: uid && boundAt ? { uid, boundAt } : null };
+    const weibo =
+      uid && boundAt && authorization ? { uid, boundAt, authorization, tokenExpiresAt } : null;
+    return { user: toUserProfile(user), weibo };
   }
 }
 

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Repositories, TokenCipher, UnitOfWork } from '../../application/ports.ts';
 import { guarded } from './database-errors.ts';
 import { KyselyOutbox } from './kysely-outbox.ts';
+import { KyselySessionRepository } from './kysely-session-repository.ts';
 import { KyselyUserRepository } from './kysely-user-repository.ts';
 import { KyselyWeiboAccountRepository } from './kysely-weibo-account-repository.ts';
 import type { Database } from './schema.ts';
@@ -19,6 +20,7 @@ export class KyselyUnitOfWork implements UnitOfWork {
           users: new KyselyUserRepository(trx),
           weiboAccounts: new KyselyWeiboAccountRepository(trx, this.cipher),
           outbox: new KyselyOutbox(trx),
+          sessions: new KyselySessionRepository(trx),
         }),
       ),
     );

@@ -1,6 +1,18 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import type { BindOutcome, TokenCipher, WeiboAccountRepository } from '../../application/ports.ts';
-import type { BoundWeiboAccount, WeiboAccount, WeiboGrant } from '../../domain/weibo-account.ts';
+import type {
+  BindOutcome,
+  MarkedLoss,
+  StoredWeiboAccount,
+  TokenCipher,
+  WeiboAccountRepository,
+} from '../../application/ports.ts';
+import {
+  type AuthorizationLoss,
+  authorizationAfter,
+  type BoundWeiboAccount,
+  type WeiboAccount,
+  type WeiboGrant,
+} from '../../domain/weibo-account.ts';
 import { guarded, isUniqueViolation } from './database-errors.ts';
 import { preparedQuery } from './prepared-query.ts';
 import type { Database, WeiboAccountsTable } from './schema.ts';
@@ -11,11 +23,14 @@ const BOUND_COLUMNS = [
   'access_token_encrypted',
   'access_token_expires_at',
   'bound_at',
+  'authorization_state',
 ] as const;
+/** Whoever holds it sweeps; a second sweeper stops instead of waiting (hashtext of a name). */
+const EXPIRY_SWEEP_LOCK = sql`hashtext('weibo-auth:expiry-sweep')`;
 
 type BoundRow = Pick<
   Selectable<WeiboAccountsTable>,
-  'uid' | 'access_token_encrypted' | 'access_token_expires_at'
+  'uid' | 'access_token_encrypted' | 'access_token_expires_at' | 'authorization_state'
 > & { bound_at: Date };
 
 /** Every login stores the grant it got: prepared. */
@@ -33,6 +48,7 @@ const saveGrant = preparedQuery(
         conflict.column('uid').doUpdateSet({
           access_token_encrypted: values.encrypted,
           access_token_expires_at: values.expiresAt,
+          authorization_state: 'valid',
           updated_at: sql<Date>`now()`,
         }),
       )
@@ -104,14 +120,94 @@ export class KyselyWeiboAccountRepository implements WeiboAccountRepository {
     return row ? this.toBound(row, userId) : null;
   }
 
+  async findByUid(uid: string): Promise<StoredWeiboAccount | null> {
+    const row = await guarded(() =>
+      this.db
+        .selectFrom('weibo_accounts')
+        .select(['uid', 'user_id', 'access_token_encrypted', 'authorization_state'])
+        .where('uid', '=', uid)
+        .executeTakeFirst(),
+    );
+    if (!row) return null;
+    return {
+      uid: row.uid,
+      userId: row.user_id,
+      accessToken: this.decrypt(row),
+      authorization: row.authorization_state,
+    };
+  }
+
+  /** The row lock orders concurrent marks, so only the first sees the account still valid. */
+  async markLost(uid: string, loss: AuthorizationLoss): Promise<MarkedLoss | null> {
+    const forget = loss === 'deauthorized';
+    const row = await guarded(() =>
+      this.db
+        .with('before', (db) =>
+          db
+            .selectFrom('weibo_accounts')
+            .select(['uid', 'authorization_state'])
+            .where('uid', '=', uid)
+            .forUpdate(),
+        )
+        .updateTable('weibo_accounts')
+        .from('before')
+        .set({
+          authorization_state: authorizationAfter(loss),
+          updated_at: sql<Date>`now()`,
+          ...(forget && { access_token_encrypted: null, access_token_expires_at: null }),
+        })
+        .whereRef('weibo_accounts.uid', '=', 'before.uid')
+        .returning(['weibo_accounts.user_id', 'before.authorization_state as before'])
+        .executeTakeFirst(),
+    );
+    return row ? { userId: row.user_id, wasValid: row.before === 'valid' } : null;
+  }
+
+  async expireDue(
+    now: Date,
+    limit: number,
+  ): Promise<Array<{ uid: string; userId: string | null }>> {
+    const { rows } = await guarded(() =>
+      sql<{
+        sweeping: boolean;
+      }>`select pg_try_advisory_xact_lock(${EXPIRY_SWEEP_LOCK}) as sweeping`.execute(this.db),
+    );
+    if (!rows[0]?.sweeping) return [];
+    const expired = await guarded(() =>
+      this.db
+        .updateTable('weibo_accounts')
+        .set({ authorization_state: 'expired', updated_at: sql<Date>`now()` })
+        .where('uid', 'in', (db) =>
+          db
+            .selectFrom('weibo_accounts')
+            .select('uid')
+            .where('authorization_state', '=', 'valid')
+            .where('access_token_expires_at', '<=', now)
+            .orderBy('access_token_expires_at')
+            .limit(limit)
+            .forUpdate()
+            .skipLocked(),
+        )
+        .returning(['uid', 'user_id'])
+        .execute(),
+    );
+    return expired.map((row) => ({ uid: row.uid, userId: row.user_id }));
+  }
+
   private toBound(row: BoundRow, userId: string): BoundWeiboAccount {
     return {
       uid: row.uid,
       userId,
-      accessToken: this.cipher.decrypt(row.access_token_encrypted, row.uid),
+      accessToken: this.decrypt(row),
       accessTokenExpiresAt: row.access_token_expires_at,
       boundAt: row.bound_at,
+      authorization: row.authorization_state,
     };
+  }
+
+  private decrypt(row: { uid: string; access_token_encrypted: string | null }): string | null {
+    const encrypted = row.access_token_encrypted;
+    return encrypted === null ? null : this.cipher.decrypt(encrypted, row.uid);
   }
 
   private async bindUnlessUserBound(uid: string, userId: string): Promise<boolean> {

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
+import type { WeiboAuthorization } from '../../domain/weibo-account.ts';
 
 export interface Database {
   users: UsersTable;
@@ -20,11 +21,12 @@ export interface UsersTable {
 export interface WeiboAccountsTable {
   uid: string;
   user_id: string | null;
-  access_token_encrypted: string;
+  access_token_encrypted: string | null;
   access_token_expires_at: Date | null;
   created_at: ColumnType<Date, Date | undefined, never>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
   bound_at: Date | null;
+  authorization_state: ColumnType<WeiboAuthorization, WeiboAuthorization | undefined>;
 }
 
 export interface OutboxTable {

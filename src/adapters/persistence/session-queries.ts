@@ -36,7 +36,12 @@ export const signedInUser = preparedQuery(
       .innerJoin('sessions', 'sessions.user_id', 'users.id')
       .leftJoin('weibo_accounts', 'weibo_accounts.user_id', 'users.id')
       .select(USER_COLUMNS)
-      .select(['weibo_accounts.uid as weibo_uid', 'weibo_accounts.bound_at as weibo_bound_at'])
+      .select([
+        'weibo_accounts.uid as weibo_uid',
+        'weibo_accounts.bound_at as weibo_bound_at',
+        'weibo_accounts.authorization_state as weibo_authorization',
+        'weibo_accounts.access_token_expires_at as weibo_token_expires_at',
+      ])
       .where('users.id', '=', values.userId)
       .where('sessions.id', '=', values.sessionId)
       .where('sessions.revoked_at', 'is', null)

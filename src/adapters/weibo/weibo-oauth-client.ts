@@ -1,15 +1,32 @@
-import { FetchError, ofetch } from 'ofetch';
 import {
   OAuthCodeRejected,
   OAuthProviderUnavailable,
   WeiboAuthorizationExpired,
 } from '../../application/errors.ts';
-import type { AuthorizationRequest, Clock, OAuthProvider } from '../../application/ports.ts';
-import type { WeiboFriendsPage, WeiboGrant, WeiboProfile } from '../../domain/weibo-account.ts';
+import type {
+  AuthorizationRequest,
+  Clock,
+  OAuthProvider,
+  WeiboCaller,
+} from '../../application/ports.ts';
+import type {
+  WeiboFriendsPage,
+  WeiboGrant,
+  WeiboProfile,
+  WeiboTokenInfo,
+} from '../../domain/weibo-account.ts';
 import { AuthorizeUrls } from './authorize-urls.ts';
-import { BodyTooLarge, MAX_WEIBO_BODY_BYTES, readBoundedText } from './bounded-body.ts';
-import { describeError, isTokenError } from './weibo-errors.ts';
-import { isJsonObject, type Json, toFriendsPage, toProfile, UID } from './weibo-users.ts';
+import { describeError, isTokenError, tokenLoss, weiboErrorCode } from './weibo-errors.ts';
+import type { WeiboTransport } from './weibo-transport.ts';
+import {
+  isJsonObject,
+  type Json,
+  toFriendsPage,
+  toProfile,
+  toSeconds,
+  toTokenInfo,
+  UID,
+} from './weibo-users.ts';
 
 export interface WeiboClientOptions {
   clientId: string;
@@ -18,31 +35,24 @@ export interface WeiboClientOptions {
   scope: string;
   apiBaseUrl: string;
   mobileAuthorizeUrl: string;
-  timeoutMs: number;
 }
 
 const ACCESS_TOKEN = /^[\x21-\x7e]{1,512}$/;
-/**
- * Weibo grants at most 5 years (157679999 s). A longer claim is a broken or hostile answer, and
- * an unbounded one would overflow the expiry Date; 10 years leaves room without allowing either.
- */
-const MAX_EXPIRES_IN_SECONDS = 10 * 365 * 24 * 60 * 60;
 const FRIENDS_PATH = '/2/friendships/friends.json';
+const TOKEN_INFO_PATH = '/oauth2/get_token_info';
 
 /** The real Weibo OAuth 2 API (api.weibo.com), which sends its JSON as text/plain. */
 export class WeiboOAuthClient implements OAuthProvider {
-  private readonly options: WeiboClientOptions;
-  private readonly clock: Clock;
-  private readonly apiBaseUrl: string;
   private readonly authorizeUrls: AuthorizeUrls;
 
-  constructor(options: WeiboClientOptions, clock: Clock) {
-    this.options = options;
-    this.clock = clock;
-    this.apiBaseUrl = options.apiBaseUrl.replace(/\/+$/, '');
+  constructor(
+    private readonly options: WeiboClientOptions,
+    private readonly clock: Clock,
+    private readonly transport: WeiboTransport,
+  ) {
     this.authorizeUrls = new AuthorizeUrls({
       ...options,
-      authorizeUrl: `${this.apiBaseUrl}/oauth2/authorize`,
+      authorizeUrl: `${options.apiBaseUrl.replace(/\/+$/, '')}/oauth2/authorize`,
     });
   }
 
@@ -50,7 +60,7 @@ export class WeiboOAuthClient implements OAuthProvider {
     return this.authorizeUrls.for(request);
   }
 
-  async exchangeCode(code: string): Promise<WeiboGrant> {
+  async exchangeCode(code: string, caller?: WeiboCaller): Promise<WeiboGrant> {
     const form = new URLSearchParams({
       client_id: this.options.clientId,
       client_secret: this.options.clientSecret,
@@ -58,9 +68,12 @@ export class WeiboOAuthClient implements OAuthProvider {
       code,
       redirect_uri: this.options.redirectUri,
     });
-    const { status, json } = await this.send('/oauth2/access_token', { form });
+    const { status, json } = await this.transport.send('/oauth2/access_token', { form, caller });
     if (status < 500 && isJsonObject(json) && ('error_code' in json || 'error' in json)) {
-      throw new OAuthCodeRejected(`Weibo refused the authorization code: ${describeError(json)}`);
+      throw new OAuthCodeRejected(
+        `Weibo refused the authorization code: ${describeError(json)}`,
+        weiboErrorCode(json),
+      );
     }
     const grant = status < 300 && isJsonObject(json) ? this.toGrant(json) : null;
     if (grant === null) {
@@ -73,10 +86,10 @@ export class WeiboOAuthClient implements OAuthProvider {
     return grant;
   }
 
-  async fetchProfile(grant: WeiboGrant): Promise<WeiboProfile | null> {
+  async fetchProfile(grant: WeiboGrant, caller?: WeiboCaller): Promise<WeiboProfile | null> {
     const query = new URLSearchParams({ access_token: grant.accessToken, uid: grant.uid });
     try {
-      const { status, json } = await this.send('/2/users/show.json', { query });
+      const { status, json } = await this.transport.send('/2/users/show.json', { query, caller });
       return status < 300 && isJsonObject(json) ? toProfile(json) : null;
     } catch {
       return null;
@@ -86,6 +99,7 @@ export class WeiboOAuthClient implements OAuthProvider {
   async fetchFriends(
     grant: { uid: string; accessToken: string },
     page: { cursor: number; count: number },
+    caller?: WeiboCaller,
   ): Promise<WeiboFriendsPage> {
     const query = new URLSearchParams({
       access_token: grant.accessToken,
@@ -94,14 +108,8 @@ export class WeiboOAuthClient implements OAuthProvider {
       cursor: String(page.cursor),
       trim_status: '1',
     });
-    const { status, json } = await this.send(FRIENDS_PATH, { query });
-    if (status < 500 && isJsonObject(json) && 'error_code' in json) {
-      const error = `${describeError(json)} (${FRIENDS_PATH})`;
-      if (isTokenError(json)) {
-        throw new WeiboAuthorizationExpired(`Weibo refused the access token: ${error}`);
-      }
-      throw new OAuthProviderUnavailable(`Weibo answered ${error}`);
-    }
+    const { status, json } = await this.transport.send(FRIENDS_PATH, { query, caller });
+    this.refuseErrors(FRIENDS_PATH, status, json);
     const friends = status < 300 && isJsonObject(json) ? toFriendsPage(json) : null;
     if (friends !== null) return friends;
     const problem = json === undefined ? 'a body that is not JSON' : 'no readable page of users';
@@ -110,16 +118,43 @@ export class WeiboOAuthClient implements OAuthProvider {
     );
   }
 
-  async revokeToken(accessToken: string): Promise<boolean> {
+  async tokenInfo(accessToken: string, caller?: WeiboCaller): Promise<WeiboTokenInfo> {
+    const form = new URLSearchParams({ access_token: accessToken });
+    const { status, json } = await this.transport.send(TOKEN_INFO_PATH, { form, caller });
+    this.refuseErrors(TOKEN_INFO_PATH, status, json);
+    const info = status < 300 && isJsonObject(json) ? toTokenInfo(json) : null;
+    if (info !== null) return info;
+    const problem =
+      json === undefined ? 'a body that is not JSON' : 'no usable uid/appkey/expire_in';
+    throw new OAuthProviderUnavailable(
+      `Weibo answered HTTP ${status} with ${problem} (${TOKEN_INFO_PATH})`,
+    );
+  }
+
+  async revokeToken(accessToken: string, caller?: WeiboCaller): Promise<boolean> {
     const form = new URLSearchParams({ access_token: accessToken });
     try {
-      const { status, json } = await this.send('/oauth2/revokeoauth2', { form });
+      const { status, json } = await this.transport.send('/oauth2/revokeoauth2', { form, caller });
       // Weibo sends `"result": "true"`, a string.
       const result = isJsonObject(json) ? json.result : undefined;
       return status >= 200 && status < 300 && (result === 'true' || result === true);
     } catch {
       return false;
     }
+  }
+
+  /** An error answer about a token: refused (expired or revoked), or Weibo unusable. */
+  private refuseErrors(path: string, status: number, json: unknown): void {
+    if (status >= 500 || !isJsonObject(json) || !('error_code' in json)) return;
+    const error = `${describeError(json)} (${path})`;
+    if (isTokenError(json)) {
+      throw new WeiboAuthorizationExpired(
+        `Weibo refused the access token: ${error}`,
+        tokenLoss(json),
+        weiboErrorCode(json),
+      );
+    }
+    throw new OAuthProviderUnavailable(`Weibo answered ${error}`, weiboErrorCode(json));
   }
 
   private toGrant(json: Json): WeiboGrant | null {
@@ -129,63 +164,7 @@ export class WeiboOAuthClient implements OAuthProvider {
     if (typeof uid !== 'string' || !UID.test(uid)) return null;
     if (typeof accessToken !== 'string' || !ACCESS_TOKEN.test(accessToken)) return null;
     const expiresIn = toSeconds(json.expires_in);
-    if (expiresIn === null) return null;
+    if (expiresIn === null || expiresIn <= 0) return null;
     return { uid, accessToken, expiresAt: new Date(this.clock.now().getTime() + expiresIn * 1000) };
-  }
-
-  /**
-   * Resolves any HTTP status with the body parsed as JSON (undefined when it is not JSON);
-   * throws OAuthProviderUnavailable when no whole answer of at most 1 MiB arrives in time.
-   */
-  private async send(
-    path: string,
-    request: { form?: URLSearchParams; query?: URLSearchParams },
-  ): Promise<{ status: number; json: unknown }> {
-    const url = new URL(`${this.apiBaseUrl}${path}`);
-    if (request.query) url.search = request.query.toString();
-    try {
-      const response = await ofetch.raw(url.toString(), {
-        method: request.form ? 'POST' : 'GET',
-        body: request.form,
-        headers: { accept: 'application/json' },
-        // Read by hand below, so that a huge answer is cut off instead of buffered.
-        responseType: 'stream',
-        ignoreResponseError: true,
-        retry: 0,
-        // A redirect would re-send the client secret to wherever Weibo points.
-        redirect: 'error',
-        // A signal rather than ofetch's `timeout`, which stops counting once headers arrive:
-        // aborting it also fails the body read.
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-      });
-      const text = await readBoundedText(response, MAX_WEIBO_BODY_BYTES);
-      return { status: response.status, json: parseJson(text) };
-    } catch (error) {
-      // ofetch's own error holds the request, its URL (access token) and options (client secret)
-      // included: only its cause is kept.
-      const cause = error instanceof FetchError ? error.cause : error;
-      const reason =
-        cause instanceof BodyTooLarge
-          ? `answered ${cause.message}`
-          : cause instanceof Error && cause.name === 'TimeoutError'
-            ? `did not answer within ${this.options.timeoutMs} ms`
-            : 'is unreachable';
-      throw new OAuthProviderUnavailable(`Weibo ${reason} (${path})`, { cause });
-    }
-  }
-}
-
-/** Whole seconds, as a number or (as Weibo sometimes sends) a string of digits, within bounds. */
-function toSeconds(value: unknown): number | null {
-  const seconds = typeof value === 'string' && /^[0-9]{1,10}$/.test(value) ? Number(value) : value;
-  const whole = typeof seconds === 'number' && Number.isInteger(seconds) && seconds > 0;
-  return whole && seconds <= MAX_EXPIRES_IN_SECONDS ? seconds : null;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }

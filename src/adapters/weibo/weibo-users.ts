@@ -1,8 +1,45 @@
-import type { WeiboFriend, WeiboFriendsPage, WeiboProfile } from '../../domain/weibo-account.ts';
+import type {
+  WeiboFriend,
+  WeiboFriendsPage,
+  WeiboProfile,
+  WeiboTokenInfo,
+} from '../../domain/weibo-account.ts';
 
 export type Json = Record<string, unknown>;
 
 export const UID = /^[0-9]{1,20}$/;
+const APP_KEY = /^[\x21-\x7e]{1,64}$/;
+/**
+ * Weibo grants at most 5 years (157679999 s). A longer claim is a broken or hostile answer, and
+ * an unbounded one would overflow the expiry Date; 10 years leaves room without allowing either.
+ */
+const MAX_SECONDS = 10 * 365 * 24 * 60 * 60;
+
+/**
+ * oauth2/get_token_info: `uid` and `appkey` as numbers or strings, the lifetime as `expire_in`
+ * or (older answers) `expires_in`; null when one is missing or absurd.
+ */
+export function toTokenInfo(json: Json): WeiboTokenInfo | null {
+  const uid = idText(json.uid);
+  const appKey = idText(json.appkey);
+  const expiresIn = toSeconds(json.expire_in ?? json.expires_in);
+  if (uid === null || !UID.test(uid) || appKey === null || !APP_KEY.test(appKey)) return null;
+  return expiresIn === null ? null : { uid, appKey, expiresIn };
+}
+
+/** Whole seconds (0 or less for a past expiry), a number or a string of digits, within bounds. */
+export function toSeconds(value: unknown): number | null {
+  const seconds =
+    typeof value === 'string' && /^-?[0-9]{1,10}$/.test(value) ? Number(value) : value;
+  const whole = typeof seconds === 'number' && Number.isInteger(seconds);
+  return whole && Math.abs(seconds) <= MAX_SECONDS ? seconds : null;
+}
+
+/** An id Weibo may send as a number or a string, as a string; null for anything else. */
+function idText(value: unknown): string | null {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? `${value}` : null;
+  return typeof value === 'string' ? value : null;
+}
 
 /** users/show.json: null unless it names the user. */
 export function toProfile(json: Json): WeiboProfile | null {

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { TOKEN_LIFETIME_SECONDS, weiboError, weiboJson } from './sandbox-answers.ts';
 import { authorizePage, avatarSvg } from './sandbox-page.ts';
+import { sandboxSdk } from './sandbox-sdk.ts';
 import {
   friendsPage,
   MAX_FRIENDS_PER_PAGE,
@@ -16,22 +18,54 @@ export interface SandboxClient {
   redirectUri: string;
 }
 
-const TOKEN_LIFETIME_SECONDS = 157679999;
+/** A token the sandbox issued: whose, to which app, until when (seconds since the epoch). */
+interface IssuedToken {
+  user: SandboxUser;
+  appKey: string;
+  createdAt: number;
+  expiresAt: number;
+}
 
 /**
  * A stand-in for api.weibo.com speaking its protocol: an authorize page, single-use codes,
- * the form-encoded token endpoint, users/show.json, friendships/friends.json and token
- * revocation, JSON sent as text/plain as Weibo does. The users who approved the app are those
- * holding a token not revoked. `publicUrl` is where it is served, for the avatar URLs it hands out.
+ * the form-encoded token endpoint, users/show.json, friendships/friends.json, get_token_info
+ * and token revocation, JSON sent as text/plain as Weibo does. The users who approved the app
+ * are those holding a token not revoked. `publicUrl` is where it is served, for the avatar URLs
+ * it hands out. Beyond Weibo's API, `/sdk/authorize` hands out a token as the Weibo app does
+ * to a native app, and `/sdk/remove-app` plays a user removing the app in Weibo's settings:
+ * their tokens die and Weibo calls `deauthorizationUrl`.
  */
-export function createWeiboSandbox(client: SandboxClient, publicUrl = '') {
+export function createWeiboSandbox(
+  client: SandboxClient,
+  publicUrl = '',
+  options: { deauthorizationUrl?: () => string | undefined; now?: () => number } = {},
+) {
   const codes = new Map<string, SandboxUser>();
-  const tokens = new Map<string, SandboxUser>();
+  const tokens = new Map<string, IssuedToken>();
+  const nowSeconds = () => Math.floor((options.now?.() ?? Date.now()) / 1000);
 
   function issueCode(user: SandboxUser): string {
     const code = randomBytes(16).toString('hex');
     codes.set(code, user);
     return code;
+  }
+
+  /** A token for the user, issued to `appKey` (this app by default), living `lifetime` s. */
+  function issueToken(
+    user: SandboxUser,
+    appKey = client.clientId,
+    lifetime = TOKEN_LIFETIME_SECONDS,
+  ): string {
+    const accessToken = `2.00${randomBytes(16).toString('hex')}`;
+    const createdAt = nowSeconds();
+    tokens.set(accessToken, { user, appKey, createdAt, expiresAt: createdAt + lifetime });
+    return accessToken;
+  }
+
+  /** The user of a live token, or undefined. */
+  function holder(token: string | undefined): SandboxUser | undefined {
+    const issued = tokens.get(token ?? '');
+    return issued && issued.expiresAt > nowSeconds() ? issued.user : undefined;
   }
 
   const app = new Hono();
@@ -77,8 +111,7 @@ export function createWeiboSandbox(client: SandboxClient, publicUrl = '') {
     const user = codes.get(code);
     if (user === undefined) return invalidGrant(c, 400, code);
     codes.delete(code);
-    const accessToken = `2.00${randomBytes(16).toString('hex')}`;
-    tokens.set(accessToken, user);
+    const accessToken = issueToken(user);
     return weiboJson(c, 200, {
       access_token: accessToken,
       remind_in: `${TOKEN_LIFETIME_SECONDS}`,
@@ -89,14 +122,14 @@ export function createWeiboSandbox(client: SandboxClient, publicUrl = '') {
   });
 
   app.get('/2/users/show.json', (c) => {
-    const user = tokens.get(c.req.query('access_token') ?? '');
+    const user = holder(c.req.query('access_token'));
     if (user === undefined) return weiboError(c, 403, 21332, 'invalid_access_token');
     if (c.req.query('uid') !== user.uid) return weiboError(c, 400, 20003, 'User does not exists!');
     return weiboJson(c, 200, weiboUser(user, approvedUsers(), publicUrl));
   });
 
   app.get('/2/friendships/friends.json', (c) => {
-    const user = tokens.get(c.req.query('access_token') ?? '');
+    const user = holder(c.req.query('access_token'));
     if (user === undefined) return weiboError(c, 403, 21332, 'invalid_access_token');
     if (c.req.query('uid') !== user.uid) return weiboError(c, 403, 10014, 'permission_denied');
     const count = wholeNumber(c.req.query('count') ?? `${MAX_FRIENDS_PER_PAGE}`);
@@ -105,6 +138,37 @@ export function createWeiboSandbox(client: SandboxClient, publicUrl = '') {
     if (cursor === null) return weiboError(c, 400, 10017, 'invalid_parameter_cursor');
     return weiboJson(c, 200, friendsPage(user, approvedUsers(), { cursor, count }, publicUrl));
   });
+
+  // Weibo sends uid and appkey as numbers where they are digits.
+  app.post('/oauth2/get_token_info', async (c) => {
+    const token = (await c.req.parseBody()).access_token;
+    const issued = tokens.get(typeof token === 'string' ? token : '');
+    if (issued === undefined) return weiboError(c, 400, 21332, 'invalid_access_token');
+    const left = issued.expiresAt - nowSeconds();
+    if (left <= 0) return weiboError(c, 400, 21327, 'expired_token');
+    const asNumber = (id: string) => (/^[0-9]{1,15}$/.test(id) ? Number(id) : id);
+    return weiboJson(c, 200, {
+      uid: asNumber(issued.user.uid),
+      appkey: asNumber(issued.appKey),
+      scope: null,
+      create_at: issued.createdAt,
+      expire_in: left,
+    });
+  });
+
+  app.route(
+    '/sdk',
+    sandboxSdk({
+      issueToken,
+      forgetTokensOf: (uid) => {
+        for (const [token, issued] of tokens) {
+          if (issued.user.uid === uid && issued.appKey === client.clientId) tokens.delete(token);
+        }
+      },
+      appKey: client.clientId,
+      deauthorizationUrl: options.deauthorizationUrl,
+    }),
+  );
 
   app.post('/oauth2/revokeoauth2', async (c) => {
     const token = (await c.req.parseBody()).access_token;
@@ -122,7 +186,7 @@ export function createWeiboSandbox(client: SandboxClient, publicUrl = '') {
 
   /** Who approved the app, by uid; a user signed in several times is seen as they last were. */
   function approvedUsers(): Map<string, SandboxUser> {
-    return new Map([...tokens.values()].map((user) => [user.uid, user]));
+    return new Map([...tokens.values()].map(({ user }) => [user.uid, user]));
   }
 
   function checkClient(c: Context, clientId?: string, redirectUri?: string): Response | null {
@@ -133,31 +197,13 @@ export function createWeiboSandbox(client: SandboxClient, publicUrl = '') {
     return null;
   }
 
-  return { app, issueCode };
+  return { app, issueCode, issueToken };
 }
 
 export function invalidGrant(c: Context, status: ContentfulStatusCode, code: string): Response {
   return weiboError(c, status, 21325, 'invalid_grant', `invalid authorization code:${code}`);
 }
 
-/** OAuth endpoints explain their errors; the /2/ API names them only. */
-function weiboError(
-  c: Context,
-  status: ContentfulStatusCode,
-  errorCode: number,
-  error: string,
-  description = error,
-): Response {
-  const { path } = c.req;
-  const body = { error, error_code: errorCode, request: path };
-  if (!path.includes('/oauth2/')) return weiboJson(c, status, body);
-  return weiboJson(c, status, { ...body, error_uri: path, error_description: description });
-}
-
 function wholeNumber(text: string): number | null {
   return /^[0-9]{1,9}$/.test(text) ? Number(text) : null;
-}
-
-function weiboJson(c: Context, status: ContentfulStatusCode, body: object): Response {
-  return c.body(JSON.stringify(body), status, { 'Content-Type': 'text/plain;charset=UTF-8' });
 }

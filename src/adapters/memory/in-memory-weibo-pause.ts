@@ -1,0 +1,16 @@
+import type { Clock, WeiboPause } from '../../application/ports.ts';
+
+/** The pause of this process only: for a single instance without Redis. */
+export class InMemoryWeiboPause implements WeiboPause {
+  private until = 0;
+
+  constructor(private readonly clock: Clock) {}
+
+  async secondsLeft(): Promise<number> {
+    return Math.max(0, Math.ceil((this.until - this.clock.now().getTime()) / 1000));
+  }
+
+  async start(seconds: number): Promise<void> {
+    this.until = Math.max(this.until, this.clock.now().getTime() + seconds * 1000);
+  }
+}
