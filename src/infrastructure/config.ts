@@ -85,7 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       previousKeysPem: env.JWT_PREVIOUS_KEYS?.trim() || undefined,
       issuer: read.text('JWT_ISSUER', 'weibo-auth'),
       audience: read.text('JWT_AUDIENCE', 'weibo-auth'),
-      ttlSeconds: read.integer('JWT_TTL_SECONDS', 3600, 60, 86_400 * 30),
+      ttlSeconds: read.integer('JWT_TTL_SECONDS', 3600, 1, 86_400 * 30),
     },
     publicUrl: read.baseUrl('PUBLIC_URL'),
     refreshTokenTtlSeconds: read.integer('REFRESH_TOKEN_TTL_SECONDS', 2_592_000, 1, 31_536_000),

@@ -165,6 +165,7 @@ function describe({ resources, database, relaying }: OpenResources, config: Conf
 
 function warnAboutShortLifetimes(config: Config, logger: Logger) {
   const lifetimes = {
+    JWT_TTL_SECONDS: config.jwt.ttlSeconds,
     STATE_TTL_SECONDS: config.stateTtlSeconds,
     BIND_TOKEN_TTL_SECONDS: config.bindTokenTtlSeconds,
   };

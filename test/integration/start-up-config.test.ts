@@ -2,10 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createLogger } from '../../src/infrastructure/logger.ts';
+import { PASSWORD, send, signUp } from '../support/accounts.ts';
 import {
   freshUid,
   type ServiceUnderTest,
@@ -167,5 +170,43 @@ describe('a two-second state lifetime', () => {
       body: { code: 10151, error: 'Invalid or expired state' },
     });
     expect(sut.weibo.calls.filter((call) => call.path === '/oauth2/access_token')).toEqual([]);
+  });
+});
+
+describe('a two-second login token lifetime', () => {
+  let sut: ServiceUnderTest;
+  const warnings: string[] = [];
+  beforeAll(async () => {
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean)) {
+          const { level, msg } = JSON.parse(line);
+          if (level === 40) warnings.push(msg);
+        }
+        done();
+      },
+    });
+    sut = await startServiceUnderTest({ JWT_TTL_SECONDS: '2' }, createLogger('warn', sink));
+  });
+  afterAll(() => sut.stop());
+
+  it('starts with a warning, and its tokens end after 2 s while the session lives on', async () => {
+    expect(warnings).toContain('JWT_TTL_SECONDS=2: under a minute, too short for most people');
+    const { browser, token } = await signUp(sut);
+    const refresh = await send(browser, 'POST', '/v1/tokens', undefined, {
+      username: (await send(browser, 'GET', '/v1/users/me', token)).body.user.username,
+      password: PASSWORD,
+    });
+    expect(refresh.body.expires_in).toBe(2);
+    await sleep(2_500);
+    expect(await send(browser, 'GET', '/v1/users/me', token)).toMatchObject({
+      status: 401,
+      body: { code: 10160 },
+    });
+    const renewed = await browser.post('/v1/tokens/refresh', {
+      refresh_token: refresh.body.refresh_token,
+    });
+    expect(renewed.body).toMatchObject({ code: 200, expires_in: 2 });
+    expect((await send(browser, 'GET', '/v1/users/me', renewed.body.token)).status).toBe(200);
   });
 });

@@ -130,9 +130,17 @@ describe('loadConfig', () => {
   });
 
   it('accepts lifetimes of whole seconds from 1, as tests use', () => {
-    const config = loadConfig({ STATE_TTL_SECONDS: '2', BIND_TOKEN_TTL_SECONDS: '1' });
+    const config = loadConfig({
+      STATE_TTL_SECONDS: '2',
+      BIND_TOKEN_TTL_SECONDS: '1',
+      JWT_TTL_SECONDS: '2',
+    });
     expect(config).toMatchObject({ stateTtlSeconds: 2, bindTokenTtlSeconds: 1 });
-    expect(problemsOf({ STATE_TTL_SECONDS: '0', BIND_TOKEN_TTL_SECONDS: '1.5' })).toEqual([
+    expect(config.jwt.ttlSeconds).toBe(2);
+    expect(
+      problemsOf({ STATE_TTL_SECONDS: '0', BIND_TOKEN_TTL_SECONDS: '1.5', JWT_TTL_SECONDS: '0' }),
+    ).toEqual([
+      'JWT_TTL_SECONDS must be a whole number from 1 to 2592000',
       'STATE_TTL_SECONDS must be a whole number from 1 to 86400',
       'BIND_TOKEN_TTL_SECONDS must be a whole number from 1 to 86400',
     ]);
