@@ -1,6 +1,8 @@
+import type { Requester } from '../domain/audit.ts';
 import { BindTokenInvalid, WeiboAlreadyBound } from '../domain/errors.ts';
 import { userBoundToWeibo } from '../domain/events.ts';
 import { parseRegistration, type UserProfile } from '../domain/user-profile.ts';
+import { AuditTrail } from './audit-trail.ts';
 import { RateLimited } from './errors.ts';
 import type {
   Clock,
@@ -35,7 +37,7 @@ export class BindAccount {
     private readonly sessions: Sessions,
   ) {}
 
-  async execute(input: BindAccountInput, userAgent?: string): Promise<SignedIn> {
+  async execute(input: BindAccountInput, requester: Requester = {}): Promise<SignedIn> {
     const registration = parseRegistration(input);
     const weiboUid = await this.verifyBindToken(input);
     await this.countAttempt(weiboUid);
@@ -47,15 +49,17 @@ export class BindAccount {
       email: registration.email,
       createdAt: this.clock.now(),
     };
-    await this.unitOfWork.transaction(async ({ users, weiboAccounts, outbox }) => {
+    await this.unitOfWork.transaction(async ({ users, weiboAccounts, outbox, audit }) => {
       await users.add(user);
       const outcome = await weiboAccounts.bindIfUnbound(weiboUid, user.id);
       if (outcome === 'already-bound') throw new WeiboAlreadyBound();
       // A valid token for an account that no longer exists is as good as no token.
       if (outcome === 'unknown-account') throw new BindTokenInvalid();
       await outbox.add(userBoundToWeibo(this.ids.uuid(), this.clock.now(), user, weiboUid));
+      const trail = new AuditTrail(this.clock, this.ids);
+      await audit.record(trail.entry(user.id, 'bound', requester, { detail: { weiboUid } }));
     });
-    return this.sessions.start(user, userAgent);
+    return this.sessions.start(user, requester, null);
   }
 
   /** Each attempt costs a password hash: a holder of one token may not spend them freely. */

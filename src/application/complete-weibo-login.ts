@@ -1,15 +1,13 @@
+import type { Requester } from '../domain/audit.ts';
 import { StateInvalid } from '../domain/errors.ts';
 import { matchesBinding } from './browser-binding.ts';
-import type { OAuthProvider, StateStore, WeiboCaller } from './ports.ts';
+import type { OAuthProvider, StateStore } from './ports.ts';
 import type { WeiboSignIn, WeiboSignInResult } from './weibo-sign-in.ts';
 
 export interface CompleteWeiboLoginInput {
   code: string;
   state: string;
   browserSecret?: string;
-  /** Of the browser, for the session list. */
-  userAgent?: string;
-  caller?: WeiboCaller;
 }
 
 export type CompleteWeiboLoginResult = WeiboSignInResult & { returnTo: string };
@@ -22,14 +20,17 @@ export class CompleteWeiboLogin {
     private readonly signIn: WeiboSignIn,
   ) {}
 
-  async execute(input: CompleteWeiboLoginInput): Promise<CompleteWeiboLoginResult> {
+  async execute(
+    input: CompleteWeiboLoginInput,
+    requester: Requester = {},
+  ): Promise<CompleteWeiboLoginResult> {
     // Consumed before the browser check, so a leaked state is burnt by its first presentation.
     const pending = await this.states.consume(input.state);
     if (!pending || !matchesBinding(input.browserSecret, pending.browserBindingHash)) {
       throw new StateInvalid();
     }
-    const grant = await this.oauth.exchangeCode(input.code, input.caller);
-    const result = await this.signIn.complete(grant, input);
+    const grant = await this.oauth.exchangeCode(input.code, { clientIp: requester.ip });
+    const result = await this.signIn.complete(grant, requester, 'weibo');
     return { ...result, returnTo: pending.returnTo };
   }
 }

@@ -1,8 +1,10 @@
 import { hash, randomUUID } from 'node:crypto';
+import type { Requester } from '../domain/audit.ts';
 import { InvalidPassword, InvalidUsername, WrongCredentials } from '../domain/errors.ts';
 import { isUsername, type UserProfile } from '../domain/user-profile.ts';
+import type { AuditTrail } from './audit-trail.ts';
 import { RateLimited } from './errors.ts';
-import type { PasswordHasher, RateLimiter, UserRepository } from './ports.ts';
+import type { AuditLog, PasswordHasher, RateLimiter, UserRepository } from './ports.ts';
 
 const HOUR = 3600;
 
@@ -22,12 +24,17 @@ export class Credentials {
     private readonly users: UserRepository,
     private readonly passwords: PasswordHasher,
     private readonly attempts: { limiter: RateLimiter; failuresPerHour: number },
+    /** Where a wrong password for a known user is recorded (`sign_in_failed`). */
+    private readonly failures: { log: AuditLog; trail: AuditTrail },
   ) {
     this.dummyHash = passwords.hash(randomUUID());
   }
 
   /** The user with this name (any ASCII case) and password; throws WrongCredentials. */
-  async verify(input: { username?: unknown; password?: unknown }): Promise<UserProfile> {
+  async verify(
+    input: { username?: unknown; password?: unknown },
+    requester: Requester = {},
+  ): Promise<UserProfile> {
     const { username, password } = input;
     if (typeof username !== 'string') throw new InvalidUsername();
     if (typeof password !== 'string') throw new InvalidPassword();
@@ -37,16 +44,27 @@ export class Credentials {
       const user = await this.users.findByUsername(username);
       const hash = user?.passwordHash ?? (await this.dummyHash);
       const matches = await this.passwords.verify(hash, password);
-      return matches && user ? user : null;
+      if (matches && user) return user;
+      if (user) await this.recordFailure(user, requester);
+      return null;
     });
   }
 
   /** Confirms a known user's password, counted against the same limit. */
-  async confirm(user: UserProfile, password: unknown): Promise<void> {
+  async confirm(user: UserProfile, password: unknown, requester: Requester = {}): Promise<void> {
     if (typeof password !== 'string') throw new InvalidPassword();
-    await this.limited(user.username, async () =>
-      (await this.passwords.verify(user.passwordHash, password)) ? user : null,
-    );
+    await this.limited(user.username, async () => {
+      if (await this.passwords.verify(user.passwordHash, password)) return user;
+      await this.recordFailure(user, requester);
+      return null;
+    });
+  }
+
+  private async recordFailure(user: UserProfile, requester: Requester): Promise<void> {
+    const entry = this.failures.trail.entry(user.id, 'sign_in_failed', requester, {
+      detail: { method: 'password' },
+    });
+    await this.failures.log.record(entry);
   }
 
   private async limited(

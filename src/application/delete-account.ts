@@ -1,8 +1,10 @@
+import type { Requester } from '../domain/audit.ts';
 import { NotSignedIn } from '../domain/errors.ts';
 import { userDeleted } from '../domain/events.ts';
 import type { UserProfile } from '../domain/user-profile.ts';
+import { AuditTrail } from './audit-trail.ts';
 import type { Credentials } from './credentials.ts';
-import type { Clock, IdGenerator, OAuthProvider, UnitOfWork, WeiboCaller } from './ports.ts';
+import type { Clock, IdGenerator, OAuthProvider, UnitOfWork } from './ports.ts';
 
 /**
  * Deletes the account (endpoint 9), confirmed by its password: the user, its Weibo account
@@ -22,20 +24,25 @@ export class DeleteAccount {
   async execute(
     user: UserProfile,
     input: { password?: unknown },
-    caller?: WeiboCaller,
+    requester: Requester = {},
   ): Promise<{ weiboUid: string | null; revoked: boolean }> {
-    await this.credentials.confirm(user, input.password);
-    const account = await this.unitOfWork.transaction(async ({ users, weiboAccounts, outbox }) => {
+    await this.credentials.confirm(user, input.password, requester);
+    const trail = new AuditTrail(this.clock, this.ids);
+    const account = await this.unitOfWork.transaction(async (repositories) => {
+      const { users, weiboAccounts, outbox, audit } = repositories;
       if (!(await users.lock(user.id))) throw new NotSignedIn();
       const bound = await weiboAccounts.unbind(user.id);
       await users.delete(user.id);
       const event = userDeleted(this.ids.uuid(), this.clock.now(), user, bound?.uid ?? null);
       await outbox.add(event);
+      const detail: Record<string, string> = bound ? { weiboUid: bound.uid } : {};
+      await audit.record(trail.entry(user.id, 'deleted', requester, { detail }));
       return bound;
     });
     if (!account) return { weiboUid: null, revoked: false };
     const token = account.accessToken;
-    const revoked = token !== null && (await this.oauth.revokeToken(token, caller));
+    const revoked =
+      token !== null && (await this.oauth.revokeToken(token, { clientIp: requester.ip }));
     return { weiboUid: account.uid, revoked };
   }
 }

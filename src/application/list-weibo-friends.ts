@@ -1,7 +1,8 @@
+import type { Requester } from '../domain/audit.ts';
 import { NoWeiboAccount } from '../domain/errors.ts';
 import type { WeiboFriendsPage } from '../domain/weibo-account.ts';
 import { WeiboAuthorizationExpired } from './errors.ts';
-import type { Clock, OAuthProvider, WeiboAccountRepository, WeiboCaller } from './ports.ts';
+import type { Clock, OAuthProvider, WeiboAccountRepository } from './ports.ts';
 import type { WeiboAuthorizationHealth } from './weibo-authorization-health.ts';
 
 /** A page of the user's Weibo friends who use this app, read with the stored token (endpoint 6). */
@@ -16,7 +17,7 @@ export class ListWeiboFriends {
   async execute(
     userId: string,
     page: { cursor: number; count: number },
-    caller?: WeiboCaller,
+    requester: Requester = {},
   ): Promise<WeiboFriendsPage> {
     const account = await this.weiboAccounts.findByUserId(userId);
     if (!account) throw new NoWeiboAccount();
@@ -27,13 +28,15 @@ export class ListWeiboFriends {
       throw new WeiboAuthorizationExpired('stored Weibo authorization lost', reason);
     }
     if (expiresAt && expiresAt <= this.clock.now()) {
-      await this.health.lost(uid, 'expired');
+      await this.health.lost(uid, 'expired', requester);
       throw new WeiboAuthorizationExpired('stored Weibo token expired', 'expired');
     }
     try {
-      return await this.oauth.fetchFriends({ uid, accessToken }, page, caller);
+      return await this.oauth.fetchFriends({ uid, accessToken }, page, { clientIp: requester.ip });
     } catch (error) {
-      if (error instanceof WeiboAuthorizationExpired) await this.health.lost(uid, error.reason);
+      if (error instanceof WeiboAuthorizationExpired) {
+        await this.health.lost(uid, error.reason, requester);
+      }
       throw error;
     }
   }

@@ -1,3 +1,4 @@
+import type { AuditEntry } from '../domain/audit.ts';
 import type { DomainEvent } from '../domain/events.ts';
 import type { UserProfile } from '../domain/user-profile.ts';
 import type {
@@ -168,11 +169,25 @@ export interface EventPublisher {
   close(): Promise<void>;
 }
 
+/** A position in a user's audit entries, newest first: entries strictly older come next. */
+export interface AuditPosition {
+  at: Date;
+  id: string;
+}
+
+/** The append-only audit log; in a unit of work, an entry commits with the change it records. */
+export interface AuditLog {
+  record(entry: AuditEntry): Promise<void>;
+  /** Up to `limit` entries of the user, newest first (by `at`, then `id`), after `from`. */
+  page(userId: string, limit: number, from?: AuditPosition): Promise<AuditEntry[]>;
+}
+
 export interface Repositories {
   users: UserRepository;
   weiboAccounts: WeiboAccountRepository;
   outbox: Outbox;
   sessions: Pick<SessionRepository, 'revokeAll'>;
+  audit: AuditLog;
 }
 
 /** Runs work in one transaction: all of it is committed, or none. */

@@ -1,3 +1,4 @@
+import type { AuditEntry } from '../domain/audit.ts';
 import type { UserProfile } from '../domain/user-profile.ts';
 import type { WeiboAuthorization } from '../domain/weibo-account.ts';
 
@@ -32,8 +33,11 @@ export type RotateOutcome =
  * (a conditional update or a row lock), so two concurrent refreshes of one token never both win.
  */
 export interface SessionRepository {
-  /** Starts a session whose current refresh token hashes to `refreshHash`. */
-  start(session: Session & { refreshHash: string }): Promise<void>;
+  /**
+   * Starts a session whose current refresh token hashes to `refreshHash`, recording `audit`
+   * (its sign-in), when given, with it.
+   */
+  start(session: Session & { refreshHash: string }, audit: AuditEntry | null): Promise<void>;
   /**
    * Presents a refresh token. Its session's current one, live at `now`: replaced by `nextHash`,
    * the session's expiry moved to `expiresAt` ('rotated', with its user, read in the same
@@ -43,18 +47,24 @@ export interface SessionRepository {
   rotate(
     presentedHash: string,
     next: { refreshHash: string; now: Date; expiresAt: Date },
+    /** The entry that records a reuse, for the session it revoked. */
+    reuse: (session: Session) => AuditEntry,
   ): Promise<RotateOutcome>;
   /**
    * Ends the session of a refresh token (current or used); resolves whether a live session
-   * ended (false for an unknown or already ended one).
+   * ended (false for an unknown or already ended one). What ended is recorded with it.
    */
-  revokeByRefreshHash(refreshHash: string, now: Date): Promise<boolean>;
+  revokeByRefreshHash(
+    refreshHash: string,
+    now: Date,
+    audit: (session: Session) => AuditEntry,
+  ): Promise<boolean>;
   /** The user's live sessions, newest first. */
   listLive(userId: string, now: Date): Promise<Session[]>;
-  /** Ends one of the user's sessions; false when the user has no such live session. */
-  revoke(userId: string, sessionId: string, now: Date): Promise<boolean>;
-  /** Ends every live session of the user; resolves how many. */
-  revokeAll(userId: string, now: Date): Promise<number>;
+  /** Ends one of the user's sessions, recorded with `audit`; false when it had no such one. */
+  revoke(userId: string, sessionId: string, now: Date, audit: AuditEntry): Promise<boolean>;
+  /** Ends every live session of the user, recorded with `audit` when any; resolves how many. */
+  revokeAll(userId: string, now: Date, audit: AuditEntry): Promise<number>;
   /**
    * The user of a live session of theirs, with the Weibo account bound to it (uid and when,
    * never its token), in one query; null when the user or the session is gone or ended.

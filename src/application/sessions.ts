@@ -1,5 +1,7 @@
 import { hash } from 'node:crypto';
+import type { AuditAction, AuditActor, AuditEntry, Requester } from '../domain/audit.ts';
 import { RefreshTokenReused, SessionExpired } from '../domain/errors.ts';
+import { AuditTrail } from './audit-trail.ts';
 import { newSecret } from './browser-binding.ts';
 import type { Clock, IdGenerator, TokenIssuer } from './ports.ts';
 import type { Session, SessionRepository } from './session-ports.ts';
@@ -20,6 +22,9 @@ export interface SessionLifetimes {
 
 const MAX_USER_AGENT = 512;
 
+/** How a sign-in proved who it is, as the audit log names it. */
+export type SignInMethod = 'weibo' | 'app' | 'password';
+
 /**
  * Sessions behind login tokens (SPEC "Sessions and keys"): each sign-in starts one with an
  * opaque refresh token of 256 random bits, kept only as a hash; a refresh rotates it, and a
@@ -34,7 +39,15 @@ export class Sessions {
     private readonly lifetimes: SessionLifetimes,
   ) {}
 
-  async start(user: { id: string; username: string }, userAgent?: string): Promise<SignedIn> {
+  /**
+   * Starts a session of a sign-in by `method`, recorded in the audit log with it; a bind or a
+   * link (`method` null) records its own entry instead.
+   */
+  async start(
+    user: { id: string; username: string },
+    requester: Requester,
+    method: SignInMethod | null,
+  ): Promise<SignedIn> {
     const now = this.clock.now();
     const refreshToken = newSecret();
     const session: Session = {
@@ -43,22 +56,31 @@ export class Sessions {
       createdAt: now,
       lastUsedAt: now,
       expiresAt: this.refreshExpiry(now),
-      userAgent: userAgent?.slice(0, MAX_USER_AGENT) || null,
+      userAgent: requester.userAgent?.slice(0, MAX_USER_AGENT) || null,
     };
-    await this.sessions.start({ ...session, refreshHash: hashOf(refreshToken) });
+    const audit =
+      method &&
+      this.audit(user.id, 'signed_in', requester, { sessionId: session.id, detail: { method } });
+    await this.sessions.start({ ...session, refreshHash: hashOf(refreshToken) }, audit);
     return this.signedIn(user, session.id, refreshToken);
   }
 
   /** A new login token and a new refresh token; throws SessionExpired (RefreshTokenReused). */
-  async refresh(refreshToken: unknown): Promise<SignedIn> {
+  async refresh(refreshToken: unknown, requester: Requester = {}): Promise<SignedIn> {
     if (typeof refreshToken !== 'string' || refreshToken === '') throw new SessionExpired();
     const now = this.clock.now();
     const next = newSecret();
-    const rotated = await this.sessions.rotate(hashOf(refreshToken), {
-      refreshHash: hashOf(next),
-      now,
-      expiresAt: this.refreshExpiry(now),
-    });
+    const reuse = (session: Session) =>
+      this.audit(session.userId, 'session_ended', requester, {
+        actor: 'system',
+        sessionId: session.id,
+        detail: { sessions: 'reuse_detected' },
+      });
+    const rotated = await this.sessions.rotate(
+      hashOf(refreshToken),
+      { refreshHash: hashOf(next), now, expiresAt: this.refreshExpiry(now) },
+      reuse,
+    );
     if (rotated.outcome === 'reused') {
       throw new RefreshTokenReused(rotated.session.userId, rotated.session.id);
     }
@@ -67,9 +89,14 @@ export class Sessions {
   }
 
   /** Ends the session of a refresh token; nothing tells whether it was known. */
-  async revoke(refreshToken: unknown): Promise<void> {
+  async revoke(refreshToken: unknown, requester: Requester = {}): Promise<void> {
     if (typeof refreshToken !== 'string' || refreshToken === '') return;
-    await this.sessions.revokeByRefreshHash(hashOf(refreshToken), this.clock.now());
+    await this.sessions.revokeByRefreshHash(hashOf(refreshToken), this.clock.now(), (session) =>
+      this.audit(session.userId, 'session_ended', requester, {
+        sessionId: session.id,
+        detail: { sessions: 'one' },
+      }),
+    );
   }
 
   list(userId: string): Promise<Session[]> {
@@ -77,12 +104,29 @@ export class Sessions {
   }
 
   /** Ends one of the user's sessions; false when the user has no such live session. */
-  end(userId: string, sessionId: string): Promise<boolean> {
-    return this.sessions.revoke(userId, sessionId, this.clock.now());
+  end(userId: string, sessionId: string, requester: Requester = {}): Promise<boolean> {
+    const audit = this.audit(userId, 'session_ended', requester, {
+      detail: { sessions: 'one', session: sessionId },
+    });
+    return this.sessions.revoke(userId, sessionId, this.clock.now(), audit);
   }
 
-  endAll(userId: string): Promise<number> {
-    return this.sessions.revokeAll(userId, this.clock.now());
+  /** Ends every session of the user ("sign out everywhere"), by them or by `actor`. */
+  endAll(userId: string, requester: Requester = {}, actor: AuditActor = 'user'): Promise<number> {
+    const audit = this.audit(userId, 'session_ended', requester, {
+      actor,
+      detail: { sessions: 'all' },
+    });
+    return this.sessions.revokeAll(userId, this.clock.now(), audit);
+  }
+
+  private audit(
+    userId: string,
+    action: AuditAction,
+    requester: Requester,
+    extra: Parameters<AuditTrail['entry']>[3],
+  ): AuditEntry {
+    return new AuditTrail(this.clock, this.ids).entry(userId, action, requester, extra);
   }
 
   private async signedIn(

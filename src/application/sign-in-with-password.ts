@@ -1,3 +1,4 @@
+import type { Requester } from '../domain/audit.ts';
 import type { Credentials } from './credentials.ts';
 import type { Sessions, SignedIn } from './sessions.ts';
 
@@ -10,9 +11,9 @@ export class SignInWithPassword {
 
   async execute(
     input: { username?: unknown; password?: unknown },
-    userAgent?: string,
+    requester: Requester = {},
   ): Promise<SignedIn> {
-    const user = await this.credentials.verify(input);
-    return this.sessions.start(user, userAgent);
+    const user = await this.credentials.verify(input, requester);
+    return this.sessions.start(user, requester, 'password');
   }
 }

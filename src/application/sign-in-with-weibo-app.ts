@@ -1,6 +1,7 @@
+import type { Requester } from '../domain/audit.ts';
 import { WeiboTokenInvalid } from '../domain/errors.ts';
 import { WeiboAuthorizationExpired } from './errors.ts';
-import type { Clock, OAuthProvider, WeiboCaller } from './ports.ts';
+import type { Clock, OAuthProvider } from './ports.ts';
 import type { WeiboSignIn, WeiboSignInResult } from './weibo-sign-in.ts';
 
 /**
@@ -24,10 +25,11 @@ export class SignInWithWeiboApp {
 
   async execute(
     input: { accessToken: string; uid: string },
-    context: { userAgent?: string; caller?: WeiboCaller },
+    requester: Requester = {},
   ): Promise<WeiboSignInResult> {
     const { accessToken, uid } = input;
-    const info = await this.oauth.tokenInfo(accessToken, context.caller).catch((error) => {
+    const caller = { clientIp: requester.ip };
+    const info = await this.oauth.tokenInfo(accessToken, caller).catch((error) => {
       if (error instanceof WeiboAuthorizationExpired) throw new WeiboTokenInvalid();
       throw error;
     });
@@ -35,6 +37,6 @@ export class SignInWithWeiboApp {
       throw new WeiboTokenInvalid();
     }
     const expiresAt = new Date(this.clock.now().getTime() + info.expiresIn * 1000);
-    return this.signIn.complete({ uid, accessToken, expiresAt }, context);
+    return this.signIn.complete({ uid, accessToken, expiresAt }, requester, 'app');
   }
 }

@@ -1,7 +1,9 @@
+import type { Requester } from '../domain/audit.ts';
 import { NoWeiboAccount } from '../domain/errors.ts';
 import { userUnboundFromWeibo } from '../domain/events.ts';
 import type { UserProfile } from '../domain/user-profile.ts';
-import type { Clock, IdGenerator, OAuthProvider, UnitOfWork, WeiboCaller } from './ports.ts';
+import { AuditTrail } from './audit-trail.ts';
+import type { Clock, IdGenerator, OAuthProvider, UnitOfWork } from './ports.ts';
 
 /**
  * Unbinds Weibo (endpoint 8): the stored account and its token are deleted with the event in
@@ -18,17 +20,21 @@ export class UnbindWeibo {
 
   async execute(
     user: UserProfile,
-    caller?: WeiboCaller,
+    requester: Requester = {},
   ): Promise<{ weiboUid: string; revoked: boolean }> {
-    const account = await this.unitOfWork.transaction(async ({ weiboAccounts, outbox }) => {
+    const account = await this.unitOfWork.transaction(async ({ weiboAccounts, outbox, audit }) => {
       const bound = await weiboAccounts.unbind(user.id);
       if (!bound) throw new NoWeiboAccount();
       await outbox.add(userUnboundFromWeibo(this.ids.uuid(), this.clock.now(), user, bound.uid));
+      const trail = new AuditTrail(this.clock, this.ids);
+      const detail = { weiboUid: bound.uid };
+      await audit.record(trail.entry(user.id, 'unbound', requester, { detail }));
       return bound;
     });
     // A removed app left no token to revoke.
     const token = account.accessToken;
-    const revoked = token !== null && (await this.oauth.revokeToken(token, caller));
+    const revoked =
+      token !== null && (await this.oauth.revokeToken(token, { clientIp: requester.ip }));
     return { weiboUid: account.uid, revoked };
   }
 }

@@ -1,10 +1,10 @@
+import type { Requester } from '../domain/audit.ts';
 import { isBound, type WeiboGrant, type WeiboProfile } from '../domain/weibo-account.ts';
 import type {
   OAuthProvider,
   TokenIssuer,
   UserRepository,
   WeiboAccountRepository,
-  WeiboCaller,
 } from './ports.ts';
 import type { Sessions, SignedIn } from './sessions.ts';
 
@@ -28,17 +28,18 @@ export class WeiboSignIn {
 
   async complete(
     grant: WeiboGrant,
-    context: { userAgent?: string; caller?: WeiboCaller },
+    requester: Requester,
+    method: 'weibo' | 'app',
   ): Promise<WeiboSignInResult> {
     const account = await this.weiboAccounts.saveGrant(grant);
     if (isBound(account)) {
       const user = await this.users.findById(account.userId);
       if (!user) throw new Error(`Weibo account ${account.uid} is bound to a missing user`);
-      return { kind: 'signed-in', ...(await this.sessions.start(user, context.userAgent)) };
+      return { kind: 'signed-in', ...(await this.sessions.start(user, requester, method)) };
     }
     const [bindToken, profile] = await Promise.all([
       this.tokens.issueBindToken(grant.uid),
-      this.oauth.fetchProfile(grant, context.caller),
+      this.oauth.fetchProfile(grant, { clientIp: requester.ip }),
     ]);
     return { kind: 'needs-bind', uid: grant.uid, bindToken, profile };
   }

@@ -16,6 +16,7 @@ import { ServiceMetrics } from '../adapters/metrics/service-metrics.ts';
 import { BullMqEventPublisher } from '../adapters/outbox/bullmq-event-publisher.ts';
 import { LoggingEventPublisher } from '../adapters/outbox/logging-event-publisher.ts';
 import { OutboxRelay } from '../adapters/outbox/outbox-relay.ts';
+import { KyselyAuditLog } from '../adapters/persistence/kysely-audit-log.ts';
 import { KyselyOutboxStore } from '../adapters/persistence/kysely-outbox-store.ts';
 import { KyselySessionRepository } from '../adapters/persistence/kysely-session-repository.ts';
 import { KyselyUnitOfWork } from '../adapters/persistence/kysely-unit-of-work.ts';
@@ -36,6 +37,7 @@ import { CompleteWeiboLogin } from '../application/complete-weibo-login.ts';
 import { DeleteAccount } from '../application/delete-account.ts';
 import { HandleWeiboDeauthorization } from '../application/handle-weibo-deauthorization.ts';
 import { LinkWeiboAccount } from '../application/link-weibo-account.ts';
+import { ListActivity } from '../application/list-activity.ts';
 import { ListWeiboFriends } from '../application/list-weibo-friends.ts';
 import type {
   Clock,
@@ -158,6 +160,7 @@ export function buildContainer(resources: Resources): Container {
   bindClass(container, KyselyUserRepository, [DATABASE]);
   bindClass(container, KyselyWeiboAccountRepository, [DATABASE, TOKEN_CIPHER]);
   bindClass(container, KyselyUnitOfWork, [DATABASE, TOKEN_CIPHER]);
+  bindClass(container, KyselyAuditLog, [DATABASE]);
   bindClass(container, KyselyOutboxStore, [DATABASE]);
   bindFactory(
     container,
@@ -202,6 +205,7 @@ export function buildContainer(resources: Resources): Container {
       unbindWeibo: get(UnbindWeibo),
       deleteAccount: get(DeleteAccount),
       signInWithWeiboApp: get(SignInWithWeiboApp),
+      listActivity: get(ListActivity),
       handleWeiboDeauthorization: get(HandleWeiboDeauthorization),
       sessions: get(Sessions),
       cookieSecure: config.cookieSecure,

@@ -1,9 +1,11 @@
 import type { Container } from 'inversify';
+import { KyselyAuditLog } from '../adapters/persistence/kysely-audit-log.ts';
 import { KyselyUnitOfWork } from '../adapters/persistence/kysely-unit-of-work.ts';
 import { KyselyUserRepository } from '../adapters/persistence/kysely-user-repository.ts';
 import { KyselyWeiboAccountRepository } from '../adapters/persistence/kysely-weibo-account-repository.ts';
 import { Argon2PasswordHasher } from '../adapters/security/argon2-password-hasher.ts';
 import { JoseTokenIssuer } from '../adapters/tokens/jose-token-issuer.ts';
+import { AuditTrail } from '../application/audit-trail.ts';
 import { Authenticate } from '../application/authenticate.ts';
 import { BindAccount } from '../application/bind-account.ts';
 import { CompleteWeiboLogin } from '../application/complete-weibo-login.ts';
@@ -11,6 +13,7 @@ import { Credentials } from '../application/credentials.ts';
 import { DeleteAccount } from '../application/delete-account.ts';
 import { HandleWeiboDeauthorization } from '../application/handle-weibo-deauthorization.ts';
 import { LinkWeiboAccount } from '../application/link-weibo-account.ts';
+import { ListActivity } from '../application/list-activity.ts';
 import { ListWeiboFriends } from '../application/list-weibo-friends.ts';
 import type {
   Clock,
@@ -101,14 +104,17 @@ export function bindUseCases(
   bindFactory(
     container,
     Credentials,
-    [users, Argon2PasswordHasher, RATE_LIMITER],
-    (repository, passwords, limiter) =>
-      new Credentials(repository, passwords, {
-        limiter,
-        failuresPerHour: config.loginRateLimitPerHour,
-      }),
+    [users, Argon2PasswordHasher, RATE_LIMITER, KyselyAuditLog, CLOCK, IDS],
+    (repository, passwords, limiter, log, clock, ids) =>
+      new Credentials(
+        repository,
+        passwords,
+        { limiter, failuresPerHour: config.loginRateLimitPerHour },
+        { log, trail: new AuditTrail(clock, ids) },
+      ),
   );
   bindClass(container, Authenticate, [tokens, SESSIONS, CLOCK]);
+  bindClass(container, ListActivity, [KyselyAuditLog]);
   bindClass(container, SignInWithPassword, [Credentials, Sessions]);
   bindClass(container, ListWeiboFriends, [
     weiboAccounts,

@@ -24,6 +24,7 @@ import {
 const TOKENS = 'post /v1/tokens';
 const ME = 'get /v1/users/me';
 const FRIENDS = 'get /v1/users/weibo/friends';
+const ACTIVITY = 'get /v1/users/me/activity';
 const LINK = 'post /v1/users/weibo/bindings';
 const UNBIND = 'delete /v1/users/weibo/binding';
 const DELETE_ME = 'delete /v1/users/me';
@@ -110,6 +111,7 @@ async function eventOf(type: string, id: string) {
 const SIGNED_IN: Array<[string, string, string, unknown?]> = [
   [ME, 'GET', '/v1/users/me'],
   [FRIENDS, 'GET', '/v1/users/weibo/friends'],
+  [ACTIVITY, 'GET', '/v1/users/me/activity'],
   [UNBIND, 'DELETE', '/v1/users/weibo/binding'],
   [DELETE_ME, 'DELETE', '/v1/users/me', { password: PASSWORD }],
 ];
@@ -153,6 +155,25 @@ describe('the running service answers the account API as its document says', () 
     const { uid, username, token } = await newUser();
     const me = expectAnswer(ME, await request('GET', '/v1/users/me', { token }), 200, 200);
     expect(me.body).toMatchObject({ user: { username }, weibo: { uid } });
+  });
+
+  it('GET /v1/users/me/activity', async () => {
+    const { token } = await newUser();
+    const page = expectAnswer(
+      ACTIVITY,
+      await request('GET', '/v1/users/me/activity', { token }),
+      200,
+      200,
+    );
+    expect(page.body.events.map((event: { action: string }) => event.action)).toEqual(['bound']);
+    for (const bad of ['?limit=0', '?cursor=*']) {
+      expectAnswer(
+        ACTIVITY,
+        await request('GET', `/v1/users/me/activity${bad}`, { token }),
+        400,
+        10100,
+      );
+    }
   });
 
   it('GET /v1/users/weibo/friends', async () => {
@@ -320,20 +341,24 @@ describe('what no request can make a healthy service answer, from the same app',
     const store = new InMemoryStore();
     await store.userRepository.add(user);
     const sessions = new InMemorySessionRepository(store);
-    await sessions.start({
-      id: sessionId,
-      userId: user.id,
-      createdAt: user.createdAt,
-      lastUsedAt: user.createdAt,
-      expiresAt: new Date('2099-01-01T00:00:00Z'),
-      userAgent: null,
-      refreshHash: 'a-hash-of-no-token',
-    });
+    await sessions.start(
+      {
+        id: sessionId,
+        userId: user.id,
+        createdAt: user.createdAt,
+        lastUsedAt: user.createdAt,
+        expiresAt: new Date('2099-01-01T00:00:00Z'),
+        userAgent: null,
+        refreshHash: 'a-hash-of-no-token',
+      },
+      null,
+    );
     if (failing === 'transactions') {
       return failingApp({ store, sessions, unitOfWork: { transaction: rejecting(error) } });
     }
     store.userRepository.findByUsername = rejecting(error);
     store.weiboAccountRepository.findByUserId = rejecting(error);
+    store.auditLog.page = rejecting(error);
     return failingApp({ store, sessions });
   }
 
@@ -359,6 +384,7 @@ describe('what no request can make a healthy service answer, from the same app',
     expectAnswer(TOKENS, await ask(reads, 'POST', '/v1/tokens', credentials), status, code);
     expectAnswer(ME, await ask(reads, 'GET', '/v1/users/me'), status, code);
     expectAnswer(FRIENDS, await ask(reads, 'GET', '/v1/users/weibo/friends'), status, code);
+    expectAnswer(ACTIVITY, await ask(reads, 'GET', '/v1/users/me/activity'), status, code);
 
     const transactions = await brokenApp(error, 'transactions');
     const linkForm = { bind_token: 'bind:1404376560', ...credentials };

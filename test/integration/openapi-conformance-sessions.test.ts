@@ -267,15 +267,18 @@ describe('what no request can make a healthy service answer, from the same app',
     await store.userRepository.add(user);
     const sessions = new InMemorySessionRepository(store);
     const at = new Date('2026-11-24T07:30:00Z');
-    await sessions.start({
-      id: sessionId,
-      userId: user.id,
-      createdAt: at,
-      lastUsedAt: at,
-      expiresAt: new Date('2099-01-01T00:00:00Z'),
-      userAgent: null,
-      refreshHash: 'a-hash-of-no-token',
-    });
+    await sessions.start(
+      {
+        id: sessionId,
+        userId: user.id,
+        createdAt: at,
+        lastUsedAt: at,
+        expiresAt: new Date('2099-01-01T00:00:00Z'),
+        userAgent: null,
+        refreshHash: 'a-hash-of-no-token',
+      },
+      null,
+    );
     sessions.rotate = rejecting(error);
     sessions.revokeByRefreshHash = rejecting(error);
     sessions.listLive = rejecting(error);

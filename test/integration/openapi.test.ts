@@ -137,6 +137,14 @@ const CONTRACT: Record<string, Record<number, number[]>> = {
     500: [10500],
     503: [10154],
   },
+  'get /v1/users/me/activity': {
+    200: [200],
+    400: [10100],
+    401: [10160],
+    429: [10156],
+    500: [10500],
+    503: [10154],
+  },
   'get /healthz': { 200: [] },
   'get /readyz': { 200: [], 503: [10154] },
   'get /.well-known/jwks.json': { 200: [] },
@@ -147,6 +155,7 @@ const CONTRACT: Record<string, Record<number, number[]>> = {
 /** The operations that need `Authorization: Bearer <login token>`. */
 const SIGNED_IN = [
   'get /v1/users/me',
+  'get /v1/users/me/activity',
   'get /v1/users/weibo/friends',
   'delete /v1/users/weibo/binding',
   'delete /v1/users/me',

@@ -37,15 +37,18 @@ describe('prepared queries on Postgres', () => {
     for (const user of [alice, bob]) await users.add(user);
     const sessionOf = async (userId: string) => {
       const id = crypto.randomUUID();
-      await sessions.start({
-        id,
-        userId,
-        createdAt: NOW,
-        lastUsedAt: NOW,
-        expiresAt: LATER,
-        userAgent: null,
-        refreshHash: crypto.randomUUID(),
-      });
+      await sessions.start(
+        {
+          id,
+          userId,
+          createdAt: NOW,
+          lastUsedAt: NOW,
+          expiresAt: LATER,
+          userAgent: null,
+          refreshHash: crypto.randomUUID(),
+        },
+        null,
+      );
       return id;
     };
     return {

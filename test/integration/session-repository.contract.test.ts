@@ -3,14 +3,20 @@ import { setTimeout } from 'node:timers/promises';
 import { CompiledQuery, Kysely, PostgresDialect, type RootOperationNode, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { KyselyAuditLog } from '../../src/adapters/persistence/kysely-audit-log.ts';
 import { KyselySessionRepository } from '../../src/adapters/persistence/kysely-session-repository.ts';
 import { KyselyUserRepository } from '../../src/adapters/persistence/kysely-user-repository.ts';
 import { KyselyWeiboAccountRepository } from '../../src/adapters/persistence/kysely-weibo-account-repository.ts';
 import type { Database } from '../../src/adapters/persistence/schema.ts';
 import { signedInUser } from '../../src/adapters/persistence/session-queries.ts';
 import { AesGcmTokenCipher } from '../../src/adapters/security/aes-gcm-token-cipher.ts';
-import type { UserRepository, WeiboAccountRepository } from '../../src/application/ports.ts';
+import type {
+  AuditLog,
+  UserRepository,
+  WeiboAccountRepository,
+} from '../../src/application/ports.ts';
 import type { Session, SessionRepository } from '../../src/application/session-ports.ts';
+import { type AuditAction, type AuditEntry, auditEntry } from '../../src/domain/audit.ts';
 import type { UserProfile } from '../../src/domain/user-profile.ts';
 import { aUserProfile } from '../support/builders.ts';
 import {
@@ -32,6 +38,8 @@ interface Storage {
   sessions: SessionRepository;
   users: UserRepository;
   weiboAccounts: WeiboAccountRepository;
+  /** The audit log the sessions record their changes in. */
+  audit: AuditLog;
   stored(sessionId: string): Promise<Stored | undefined>;
 }
 
@@ -55,6 +63,48 @@ function aSession(user: UserProfile, overrides: Partial<Session & { refreshHash:
 
 const withoutHash = ({ refreshHash: _, ...session }: Session & { refreshHash: string }) => session;
 
+const REQUESTER = { ip: '203.0.113.9', userAgent: 'ua' };
+
+/** An audit entry of `action` on `userId`, as the HTTP edge at REQUESTER would ask for it. */
+function anEntry(
+  userId: string,
+  action: AuditAction,
+  extra: Parameters<typeof auditEntry>[2] = {},
+  when = t0,
+): AuditEntry {
+  return auditEntry({ id: crypto.randomUUID(), at: when, userId, action }, REQUESTER, extra);
+}
+
+/** The entry of a sign-in that started `session`. */
+const signedIn = (session: Session, method = 'password') =>
+  anEntry(session.userId, 'signed_in', { sessionId: session.id, detail: { method } });
+
+/** The entry of a sign-out ending one session, made of the session that ended. */
+const endedOne =
+  (when = t0) =>
+  (session: Session) =>
+    anEntry(
+      session.userId,
+      'session_ended',
+      { sessionId: session.id, detail: { sessions: 'one' } },
+      when,
+    );
+
+/** The entry of a sign-out by the user of `userId`, before the store adds what ended. */
+const ending = (userId: string, detail: AuditEntry['detail'] = { sessions: 'one' }) =>
+  anEntry(userId, 'session_ended', { detail });
+
+/** The entry of a reuse, made of the session it revoked, as Sessions.refresh makes it. */
+const reuseDetected =
+  (when = t0) =>
+  (session: Session) =>
+    anEntry(
+      session.userId,
+      'session_ended',
+      { actor: 'system', sessionId: session.id, detail: { sessions: 'reuse_detected' } },
+      when,
+    );
+
 function kyselyStorage(db: Kysely<Database>): Storage {
   return {
     sessions: new KyselySessionRepository(db),
@@ -63,6 +113,7 @@ function kyselyStorage(db: Kysely<Database>): Storage {
       db,
       new AesGcmTokenCipher(AesGcmTokenCipher.generateKey()),
     ),
+    audit: new KyselyAuditLog(db),
     stored: async (sessionId) => {
       const row = await db
         .selectFrom('sessions')
@@ -92,6 +143,7 @@ function inMemoryStorage(): Storage {
     sessions,
     users: store.userRepository,
     weiboAccounts: store.weiboAccountRepository,
+    audit: store.auditLog,
     stored: async (sessionId) => {
       const session = sessions.stored(sessionId);
       return (
@@ -151,9 +203,10 @@ describe.each([
     const oldest = aSession(alice, { userAgent: null });
     const newest = aSession(alice, { createdAt: at(2 * DAY), lastUsedAt: at(2 * DAY) });
     const middle = aSession(alice, { createdAt: at(DAY), lastUsedAt: at(DAY) });
-    for (const session of [oldest, newest, middle, aSession(bob)]) await sessions.start(session);
-    await sessions.start(aSession(alice, { expiresAt: at(3 * DAY) }));
-    await sessions.revoke(alice.id, middle.id, at(3 * DAY));
+    for (const session of [oldest, newest, middle, aSession(bob)])
+      await sessions.start(session, null);
+    await sessions.start(aSession(alice, { expiresAt: at(3 * DAY) }), null);
+    await sessions.revoke(alice.id, middle.id, at(3 * DAY), ending(alice.id));
     expect(await sessions.listLive(alice.id, at(3 * DAY))).toEqual(
       [newest, oldest].map(withoutHash),
     );
@@ -162,10 +215,12 @@ describe.each([
 
   it('refuses a session of a user it does not hold, or with a refresh hash in use', async () => {
     const session = aSession(alice);
-    await sessions.start(session);
-    await expect(sessions.start(aSession({ ...alice, id: crypto.randomUUID() }))).rejects.toThrow();
+    await sessions.start(session, null);
     await expect(
-      sessions.start(aSession(bob, { refreshHash: session.refreshHash })),
+      sessions.start(aSession({ ...alice, id: crypto.randomUUID() }), null),
+    ).rejects.toThrow();
+    await expect(
+      sessions.start(aSession(bob, { refreshHash: session.refreshHash }), null),
     ).rejects.toThrow();
     expect(await sessions.listLive(bob.id, t0)).toEqual([]);
   });
@@ -173,15 +228,17 @@ describe.each([
   describe('rotation', () => {
     it('replaces the current refresh hash, moves the expiry and uses the old hash up', async () => {
       const session = aSession(alice);
-      await sessions.start(session);
+      await sessions.start(session, null);
       const next = rotation('second');
-      expect(await sessions.rotate(session.refreshHash, next)).toEqual({
+      expect(await sessions.rotate(session.refreshHash, next, reuseDetected())).toEqual({
         outcome: 'rotated',
         session: { ...withoutHash(session), lastUsedAt: next.now, expiresAt: next.expiresAt },
         user: alice,
       });
       const third = rotation('third', at(2 * DAY));
-      expect(await sessions.rotate(next.refreshHash, third)).toMatchObject({ outcome: 'rotated' });
+      expect(await sessions.rotate(next.refreshHash, third, reuseDetected())).toMatchObject({
+        outcome: 'rotated',
+      });
       expect(await storage.stored(session.id)).toEqual({
         refreshHash: third.refreshHash,
         usedHashes: [session.refreshHash, next.refreshHash].sort(),
@@ -191,16 +248,18 @@ describe.each([
 
     it('revokes the whole session when a used token comes back, so the newer one dies too', async () => {
       const session = aSession(alice);
-      await sessions.start(session);
+      await sessions.start(session, null);
       const next = rotation('second');
-      await sessions.rotate(session.refreshHash, next);
+      await sessions.rotate(session.refreshHash, next, reuseDetected());
       const replay = rotation('thief', at(2 * DAY));
-      expect(await sessions.rotate(session.refreshHash, replay)).toEqual({
+      expect(await sessions.rotate(session.refreshHash, replay, reuseDetected())).toEqual({
         outcome: 'reused',
         session: { ...withoutHash(session), lastUsedAt: next.now, expiresAt: next.expiresAt },
       });
       expect(await storage.stored(session.id)).toMatchObject({ revokedAt: replay.now });
-      expect(await sessions.rotate(next.refreshHash, rotation('x', at(2 * DAY)))).toEqual({
+      expect(
+        await sessions.rotate(next.refreshHash, rotation('x', at(2 * DAY)), reuseDetected()),
+      ).toEqual({
         outcome: 'unknown',
       });
       expect(await sessions.listLive(alice.id, at(2 * DAY))).toEqual([]);
@@ -208,10 +267,14 @@ describe.each([
 
     it('answers reused again for a used token, keeping when the session was revoked', async () => {
       const session = aSession(alice);
-      await sessions.start(session);
-      await sessions.rotate(session.refreshHash, rotation('second'));
-      await sessions.revokeByRefreshHash(hashOf('second'), at(2 * DAY));
-      const replay = await sessions.rotate(session.refreshHash, rotation('x', at(3 * DAY)));
+      await sessions.start(session, null);
+      await sessions.rotate(session.refreshHash, rotation('second'), reuseDetected());
+      await sessions.revokeByRefreshHash(hashOf('second'), at(2 * DAY), endedOne(at(2 * DAY)));
+      const replay = await sessions.rotate(
+        session.refreshHash,
+        rotation('x', at(3 * DAY)),
+        reuseDetected(),
+      );
       expect(replay).toMatchObject({ outcome: 'reused', session: { id: session.id } });
       expect(await storage.stored(session.id)).toMatchObject({ revokedAt: at(2 * DAY) });
     });
@@ -221,15 +284,15 @@ describe.each([
       [
         'the current token of an expired session',
         async (session: Session & { refreshHash: string }, repository: SessionRepository) => {
-          await repository.start({ ...session, expiresAt: at(DAY) });
+          await repository.start({ ...session, expiresAt: at(DAY) }, null);
           return session.refreshHash;
         },
       ],
       [
         'the current token of a revoked session',
         async (session: Session & { refreshHash: string }, repository: SessionRepository) => {
-          await repository.start(session);
-          await repository.revoke(session.userId, session.id, t0);
+          await repository.start(session, null);
+          await repository.revoke(session.userId, session.id, t0, ending(session.userId));
           return session.refreshHash;
         },
       ],
@@ -237,7 +300,7 @@ describe.each([
       const session = aSession(alice);
       const presented = await prepare(session, sessions);
       const before = await storage.stored(session.id);
-      expect(await sessions.rotate(presented, rotation('next', at(DAY)))).toEqual({
+      expect(await sessions.rotate(presented, rotation('next', at(DAY)), reuseDetected())).toEqual({
         outcome: 'unknown',
       });
       expect(await storage.stored(session.id)).toEqual(before);
@@ -247,11 +310,11 @@ describe.each([
   describe('signing out', () => {
     it('ends the session of a current or a used refresh token, and nothing for an unknown one', async () => {
       const [byCurrent, byUsed, untouched] = [aSession(alice), aSession(alice), aSession(alice)];
-      for (const session of [byCurrent, byUsed, untouched]) await sessions.start(session);
-      await sessions.rotate(byUsed.refreshHash, rotation('byUsed next'));
-      await sessions.revokeByRefreshHash(byCurrent.refreshHash, at(DAY));
-      await sessions.revokeByRefreshHash(byUsed.refreshHash, at(DAY));
-      await sessions.revokeByRefreshHash(hashOf('unknown'), at(DAY));
+      for (const session of [byCurrent, byUsed, untouched]) await sessions.start(session, null);
+      await sessions.rotate(byUsed.refreshHash, rotation('byUsed next'), reuseDetected());
+      await sessions.revokeByRefreshHash(byCurrent.refreshHash, at(DAY), endedOne(at(DAY)));
+      await sessions.revokeByRefreshHash(byUsed.refreshHash, at(DAY), endedOne(at(DAY)));
+      await sessions.revokeByRefreshHash(hashOf('unknown'), at(DAY), endedOne(at(DAY)));
       expect(await storage.stored(byCurrent.id)).toMatchObject({ revokedAt: at(DAY) });
       expect(await storage.stored(byUsed.id)).toMatchObject({ revokedAt: at(DAY) });
       expect(await sessions.listLive(alice.id, at(DAY))).toEqual([withoutHash(untouched)]);
@@ -260,36 +323,179 @@ describe.each([
     it('ends one live session of the user’s own, and answers false for any other', async () => {
       const [own, other, bobs] = [aSession(alice), aSession(alice), aSession(bob)];
       const expired = aSession(alice, { expiresAt: at(DAY) });
-      for (const session of [own, other, bobs, expired]) await sessions.start(session);
-      expect(await sessions.revoke(alice.id, own.id, at(DAY))).toBe(true);
-      expect(await sessions.revoke(alice.id, own.id, at(DAY))).toBe(false);
-      expect(await sessions.revoke(alice.id, bobs.id, at(DAY))).toBe(false);
-      expect(await sessions.revoke(alice.id, expired.id, at(DAY))).toBe(false);
-      expect(await sessions.revoke(alice.id, crypto.randomUUID(), at(DAY))).toBe(false);
-      expect(await sessions.revoke(alice.id, 'not-a-uuid', at(DAY))).toBe(false);
+      for (const session of [own, other, bobs, expired]) await sessions.start(session, null);
+      expect(await sessions.revoke(alice.id, own.id, at(DAY), ending(alice.id))).toBe(true);
+      expect(await sessions.revoke(alice.id, own.id, at(DAY), ending(alice.id))).toBe(false);
+      expect(await sessions.revoke(alice.id, bobs.id, at(DAY), ending(alice.id))).toBe(false);
+      expect(await sessions.revoke(alice.id, expired.id, at(DAY), ending(alice.id))).toBe(false);
+      expect(await sessions.revoke(alice.id, crypto.randomUUID(), at(DAY), ending(alice.id))).toBe(
+        false,
+      );
+      expect(await sessions.revoke(alice.id, 'not-a-uuid', at(DAY), ending(alice.id))).toBe(false);
       expect(await sessions.listLive(alice.id, at(DAY))).toEqual([withoutHash(other)]);
       expect(await sessions.listLive(bob.id, at(DAY))).toEqual([withoutHash(bobs)]);
     });
 
     it('ends every live session of the user, counting them, and no one else’s', async () => {
       const bobs = aSession(bob);
-      for (const session of [aSession(alice), aSession(alice), bobs]) await sessions.start(session);
-      await sessions.start(aSession(alice, { expiresAt: at(DAY) }));
+      for (const session of [aSession(alice), aSession(alice), bobs])
+        await sessions.start(session, null);
+      await sessions.start(aSession(alice, { expiresAt: at(DAY) }), null);
       const revoked = aSession(alice);
-      await sessions.start(revoked);
-      await sessions.revoke(alice.id, revoked.id, t0);
-      expect(await sessions.revokeAll(alice.id, at(DAY))).toBe(2);
-      expect(await sessions.revokeAll(alice.id, at(DAY))).toBe(0);
+      await sessions.start(revoked, null);
+      await sessions.revoke(alice.id, revoked.id, t0, ending(alice.id));
+      expect(
+        await sessions.revokeAll(alice.id, at(DAY), ending(alice.id, { sessions: 'all' })),
+      ).toBe(2);
+      expect(
+        await sessions.revokeAll(alice.id, at(DAY), ending(alice.id, { sessions: 'all' })),
+      ).toBe(0);
       expect(await sessions.listLive(alice.id, at(DAY))).toEqual([]);
       expect(await sessions.listLive(bob.id, at(DAY))).toEqual([withoutHash(bobs)]);
       expect(await storage.stored(revoked.id)).toMatchObject({ revokedAt: t0 });
     });
   });
 
+  describe('the audit log', () => {
+    /** The user's entries, oldest first. */
+    const entriesOf = async (userId: string) => (await storage.audit.page(userId, 10)).reverse();
+
+    it('stores a started session and the entry of its sign-in together', async () => {
+      const session = aSession(alice);
+      const entry = signedIn(session);
+      await sessions.start(session, entry);
+      expect(await sessions.listLive(alice.id, t0)).toEqual([withoutHash(session)]);
+      expect(await entriesOf(alice.id)).toEqual([entry]);
+      expect(await entriesOf(bob.id)).toEqual([]);
+    });
+
+    it('stores neither the session nor its entry when the start is refused', async () => {
+      const session = aSession(alice);
+      await sessions.start(session, null);
+      const taken = aSession(bob, { refreshHash: session.refreshHash });
+      await expect(sessions.start(taken, signedIn(taken))).rejects.toThrow();
+      const stranger = aSession({ ...alice, id: crypto.randomUUID() });
+      await expect(sessions.start(stranger, signedIn(stranger))).rejects.toThrow();
+      expect(await sessions.listLive(bob.id, t0)).toEqual([]);
+      expect(await entriesOf(bob.id)).toEqual([]);
+      expect(await entriesOf(stranger.userId)).toEqual([]);
+    });
+
+    it('stores no entry for a session started without one (a bind or a link)', async () => {
+      const session = aSession(alice);
+      await sessions.start(session, null);
+      expect(await sessions.listLive(alice.id, t0)).toEqual([withoutHash(session)]);
+      expect(await entriesOf(alice.id)).toEqual([]);
+    });
+
+    it('records a revoke that ended a live session, and none that ended nothing', async () => {
+      const [own, bobs] = [aSession(alice), aSession(bob)];
+      const expired = aSession(alice, { expiresAt: at(DAY) });
+      for (const session of [own, bobs, expired]) await sessions.start(session, null);
+      const entry = ending(alice.id);
+      expect(await sessions.revoke(alice.id, own.id, at(DAY), entry)).toBe(true);
+      for (const sessionId of [own.id, bobs.id, expired.id, crypto.randomUUID(), 'not-a-uuid']) {
+        expect(await sessions.revoke(alice.id, sessionId, at(DAY), ending(alice.id))).toBe(false);
+      }
+      expect(await entriesOf(alice.id)).toEqual([entry]);
+      expect(await entriesOf(bob.id)).toEqual([]);
+    });
+
+    it('records a sign-out by refresh token that ended a live session, made of that session', async () => {
+      const [byCurrent, byUsed] = [aSession(alice), aSession(alice)];
+      for (const session of [byCurrent, byUsed]) await sessions.start(session, null);
+      await sessions.rotate(byUsed.refreshHash, rotation('byUsed next'), reuseDetected());
+      expect(
+        await sessions.revokeByRefreshHash(byCurrent.refreshHash, at(DAY), endedOne(at(DAY))),
+      ).toBe(true);
+      expect(
+        await sessions.revokeByRefreshHash(byUsed.refreshHash, at(2 * DAY), endedOne(at(2 * DAY))),
+      ).toBe(true);
+      const entries = await entriesOf(alice.id);
+      expect(entries).toEqual([
+        { ...endedOne(at(DAY))(withoutHash(byCurrent)), id: expect.any(String) },
+        { ...endedOne(at(2 * DAY))(withoutHash(byUsed)), id: expect.any(String) },
+      ]);
+      expect(entries.map((entry) => entry.sessionId)).toEqual([byCurrent.id, byUsed.id]);
+    });
+
+    it('records no sign-out by refresh token of an unknown or already ended session', async () => {
+      const session = aSession(alice);
+      await sessions.start(session, null);
+      await sessions.revoke(alice.id, session.id, t0, ending(alice.id));
+      const before = await entriesOf(alice.id);
+      for (const presented of [session.refreshHash, hashOf('unknown')]) {
+        expect(await sessions.revokeByRefreshHash(presented, at(DAY), endedOne(at(DAY)))).toBe(
+          false,
+        );
+      }
+      expect(await entriesOf(alice.id)).toEqual(before);
+      expect(before).toHaveLength(1);
+    });
+
+    it('records one entry of a revokeAll, counting the sessions it ended', async () => {
+      for (const session of [aSession(alice), aSession(alice), aSession(alice), aSession(bob)]) {
+        await sessions.start(session, null);
+      }
+      await sessions.start(aSession(alice, { expiresAt: at(DAY) }), null);
+      const entry = anEntry(alice.id, 'session_ended', {
+        actor: 'admin:key-1',
+        detail: { sessions: 'all' },
+      });
+      expect(await sessions.revokeAll(alice.id, at(DAY), entry)).toBe(3);
+      expect(await entriesOf(alice.id)).toEqual([
+        { ...entry, detail: { sessions: 'all', count: 3 } },
+      ]);
+      expect(await entriesOf(bob.id)).toEqual([]);
+    });
+
+    it('records no revokeAll that ended nothing', async () => {
+      await sessions.start(aSession(bob, { expiresAt: at(DAY) }), null);
+      expect(await sessions.revokeAll(bob.id, at(DAY), ending(bob.id, { sessions: 'all' }))).toBe(
+        0,
+      );
+      expect(await sessions.revokeAll(alice.id, t0, ending(alice.id, { sessions: 'all' }))).toBe(0);
+      expect(await entriesOf(alice.id)).toEqual([]);
+      expect(await entriesOf(bob.id)).toEqual([]);
+    });
+
+    it('records no rotation, and exactly one reuse however often a used token comes back', async () => {
+      const session = aSession(alice);
+      await sessions.start(session, null);
+      const next = rotation('second');
+      await sessions.rotate(session.refreshHash, next, reuseDetected(next.now));
+      expect(await entriesOf(alice.id)).toEqual([]);
+      for (const day of [2, 3, 4]) {
+        const replay = rotation(`thief ${day}`, at(day * DAY));
+        expect(
+          await sessions.rotate(session.refreshHash, replay, reuseDetected(replay.now)),
+        ).toMatchObject({ outcome: 'reused', session: { id: session.id } });
+      }
+      const revoked = { ...withoutHash(session), lastUsedAt: next.now, expiresAt: next.expiresAt };
+      expect(await entriesOf(alice.id)).toEqual([
+        { ...reuseDetected(at(2 * DAY))(revoked), id: expect.any(String) },
+      ]);
+    });
+
+    it('records no reuse of a token whose session a sign-out ended already', async () => {
+      const session = aSession(alice);
+      await sessions.start(session, null);
+      await sessions.rotate(session.refreshHash, rotation('second'), reuseDetected());
+      await sessions.revokeByRefreshHash(hashOf('second'), at(2 * DAY), endedOne(at(2 * DAY)));
+      const replay = rotation('thief', at(3 * DAY));
+      expect(
+        await sessions.rotate(session.refreshHash, replay, reuseDetected(replay.now)),
+      ).toMatchObject({ outcome: 'reused' });
+      expect((await entriesOf(alice.id)).map((entry) => entry.detail)).toEqual([
+        { sessions: 'one' },
+      ]);
+    });
+  });
+
   describe('the signed-in user', () => {
     it('is found through a live session of theirs', async () => {
       const session = aSession(alice);
-      await sessions.start(session);
+      await sessions.start(session, null);
       expect(await sessions.findSignedInUser(alice.id, session.id, at(DAY))).toEqual({
         user: alice,
         weibo: null,
@@ -298,7 +504,7 @@ describe.each([
 
     it('comes with the Weibo account bound to them, uid and when, never its token', async () => {
       const session = aSession(alice);
-      await sessions.start(session);
+      await sessions.start(session, null);
       const { weiboAccounts } = storage;
       const accessToken = 'SECRET-weibo-token';
       await weiboAccounts.saveGrant({ uid: '1404376560', accessToken, expiresAt: null });
@@ -326,8 +532,8 @@ describe.each([
         aSession(alice, { expiresAt: at(DAY) }),
         aSession(bob),
       ];
-      for (const session of [revoked, expired, bobs]) await sessions.start(session);
-      await sessions.revoke(alice.id, revoked.id, t0);
+      for (const session of [revoked, expired, bobs]) await sessions.start(session, null);
+      await sessions.revoke(alice.id, revoked.id, t0, ending(alice.id));
       for (const [userId, sessionId] of [
         [alice.id, revoked.id],
         [alice.id, expired.id],
@@ -342,7 +548,7 @@ describe.each([
 
     it('is not found once the user is deleted', async () => {
       const session = aSession(alice);
-      await sessions.start(session);
+      await sessions.start(session, null);
       await storage.users.delete(alice.id);
       expect(await sessions.findSignedInUser(alice.id, session.id, at(DAY))).toBeNull();
     });
@@ -350,14 +556,16 @@ describe.each([
 
   it('ends every session of a deleted user, used hashes included, and no one else’s', async () => {
     const [session, bobs] = [aSession(alice), aSession(bob)];
-    await sessions.start(session);
-    await sessions.start(bobs);
-    await sessions.rotate(session.refreshHash, rotation('second'));
+    await sessions.start(session, null);
+    await sessions.start(bobs, null);
+    await sessions.rotate(session.refreshHash, rotation('second'), reuseDetected());
     await storage.users.delete(alice.id);
     expect(await storage.stored(session.id)).toBeUndefined();
     expect(await sessions.listLive(alice.id, at(DAY))).toEqual([]);
     for (const presented of [session.refreshHash, hashOf('second')]) {
-      expect(await sessions.rotate(presented, rotation('x'))).toEqual({ outcome: 'unknown' });
+      expect(await sessions.rotate(presented, rotation('x'), reuseDetected())).toEqual({
+        outcome: 'unknown',
+      });
     }
     expect(await sessions.findSignedInUser(bob.id, bobs.id, at(DAY))).toEqual({
       user: bob,
@@ -386,13 +594,13 @@ describe.each([
   it('stores exactly the hashes it is given', async () => {
     const session = aSession(user, { refreshHash: hashOf('first plain token') });
     const sessions = new KyselySessionRepository(database.db);
-    await sessions.start(session);
+    await sessions.start(session, null);
     const next = {
       refreshHash: hashOf('second plain token'),
       now: at(DAY),
       expiresAt: at(9 * DAY),
     };
-    await sessions.rotate(session.refreshHash, next);
+    await sessions.rotate(session.refreshHash, next, reuseDetected());
     expect(await database.db.selectFrom('sessions').selectAll().execute()).toEqual([
       {
         id: session.id,
@@ -421,16 +629,25 @@ describe.each([
     });
     const sessions = new KyselySessionRepository(recording);
     const session = aSession(user);
-    await sessions.start(session);
-    await sessions.rotate(session.refreshHash, { refreshHash: 'h2', now: t0, expiresAt: at(DAY) });
-    await sessions.rotate(session.refreshHash, { refreshHash: 'h3', now: t0, expiresAt: at(DAY) });
-    await sessions.revokeByRefreshHash('h2', t0);
+    await sessions.start(session, null);
+    await sessions.rotate(
+      session.refreshHash,
+      { refreshHash: 'h2', now: t0, expiresAt: at(DAY) },
+      reuseDetected(),
+    );
+    await sessions.rotate(
+      session.refreshHash,
+      { refreshHash: 'h3', now: t0, expiresAt: at(DAY) },
+      reuseDetected(),
+    );
+    await sessions.revokeByRefreshHash('h2', t0, endedOne(t0));
     await sessions.listLive(user.id, t0);
-    await sessions.revoke(user.id, session.id, t0);
-    await sessions.revokeAll(user.id, t0);
+    await sessions.revoke(user.id, session.id, t0, ending(user.id));
+    await sessions.revokeAll(user.id, t0, ending(user.id, { sessions: 'all' }));
     await sessions.findSignedInUser(user.id, session.id, t0);
     // Starting a session and the signed-in check are prepared: compiled once, not recorded.
-    expect(recorded).toHaveLength(9);
+    // The reuse records its entry (an insert); the sign-outs after it ended nothing, so none.
+    expect(recorded).toHaveLength(10);
     const prepared = signedInUser({ userId: user.id, sessionId: session.id, now: t0 });
     const plans = await database.db.transaction().execute(async (trx) => {
       await sql`set local enable_seqscan = off`.execute(trx);
@@ -452,7 +669,7 @@ describe.each([
   describe.runIf(name === 'Postgres')('two rotations of one token on real Postgres', () => {
     it('lets one win; the other answers reused and revokes the session', async () => {
       const session = aSession(user);
-      await new KyselySessionRepository(database.db).start(session);
+      await new KyselySessionRepository(database.db).start(session, null);
       const applicationName = `rotation_${crypto.randomUUID()}`;
       const rotating = new Kysely<Database>({
         dialect: new PostgresDialect({
@@ -476,8 +693,8 @@ describe.each([
         });
         await held.promise;
         const outcomes = Promise.all([
-          sessions.rotate(session.refreshHash, next('first')),
-          sessions.rotate(session.refreshHash, next('second')),
+          sessions.rotate(session.refreshHash, next('first'), reuseDetected()),
+          sessions.rotate(session.refreshHash, next('second'), reuseDetected()),
         ]);
         await waitUntilBlockedOrDone(applicationName, 2, outcomes);
         release.resolve();
@@ -490,7 +707,17 @@ describe.each([
           usedHashes: [session.refreshHash],
           revokedAt: at(DAY),
         });
-        expect(await sessions.rotate(hashOf(won), next('third'))).toEqual({ outcome: 'unknown' });
+        expect(await sessions.rotate(hashOf(won), next('third'), reuseDetected())).toEqual({
+          outcome: 'unknown',
+        });
+        const entries = await new KyselyAuditLog(database.db).page(user.id, 10);
+        expect(entries).toMatchObject([
+          {
+            action: 'session_ended',
+            sessionId: session.id,
+            detail: { sessions: 'reuse_detected' },
+          },
+        ]);
       } finally {
         await rotating.destroy();
       }

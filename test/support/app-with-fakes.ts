@@ -9,6 +9,7 @@ import { Credentials } from '../../src/application/credentials.ts';
 import { DeleteAccount } from '../../src/application/delete-account.ts';
 import { HandleWeiboDeauthorization } from '../../src/application/handle-weibo-deauthorization.ts';
 import { LinkWeiboAccount } from '../../src/application/link-weibo-account.ts';
+import { ListActivity } from '../../src/application/list-activity.ts';
 import { ListWeiboFriends } from '../../src/application/list-weibo-friends.ts';
 import type { StateStore, UnitOfWork } from '../../src/application/ports.ts';
 import type { SessionRepository } from '../../src/application/session-ports.ts';
@@ -20,6 +21,7 @@ import { UnbindWeibo } from '../../src/application/unbind-weibo.ts';
 import { WeiboAuthorizationHealth } from '../../src/application/weibo-authorization-health.ts';
 import { WeiboSignIn } from '../../src/application/weibo-sign-in.ts';
 import {
+  auditFailures,
   FakeClock,
   FakeOAuthProvider,
   FakePasswordHasher,
@@ -67,7 +69,12 @@ export function appWithFakes(options: FakeAppOptions = {}) {
   const ids = new SequentialIds();
   const users = store.userRepository;
   const weiboAccounts = store.weiboAccountRepository;
-  const credentials = new Credentials(users, passwords, { limiter, failuresPerHour: 0 });
+  const credentials = new Credentials(
+    users,
+    passwords,
+    { limiter, failuresPerHour: 0 },
+    auditFailures(store),
+  );
   const sessionStore = options.sessions ?? new InMemorySessionRepository(store);
   const sessions = new Sessions(tokens, sessionStore, clock, ids, {
     loginTtlSeconds: 3600,
@@ -82,6 +89,7 @@ export function appWithFakes(options: FakeAppOptions = {}) {
     }),
     startLogin: new StartWeiboLogin(oauth, states, 600),
     completeLogin: new CompleteWeiboLogin(oauth, states, signIn),
+    listActivity: new ListActivity(store.auditLog),
     signInWithWeiboApp: new SignInWithWeiboApp(oauth, clock, signIn, [FAKE_APP_KEY]),
     handleWeiboDeauthorization: new HandleWeiboDeauthorization(
       weiboAccounts,

@@ -36,7 +36,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     url: url.toString(),
     db,
     truncate: async () => {
-      await sql`TRUNCATE session_used_refresh_hashes, sessions, outbox, weibo_accounts, users`.execute(
+      await sql`TRUNCATE session_used_refresh_hashes, sessions, outbox, weibo_accounts, users, audit_log`.execute(
         db,
       );
     },
@@ -57,7 +57,7 @@ export async function createEmbeddedTestDatabase(): Promise<TestDatabase> {
     url: 'pglite://memory',
     db,
     truncate: async () => {
-      await sql`TRUNCATE session_used_refresh_hashes, sessions, outbox, weibo_accounts, users`.execute(
+      await sql`TRUNCATE session_used_refresh_hashes, sessions, outbox, weibo_accounts, users, audit_log`.execute(
         db,
       );
     },

@@ -1,5 +1,7 @@
+import { AuditTrail } from '../../src/application/audit-trail.ts';
 import { RateLimiterUnavailable, WeiboAuthorizationExpired } from '../../src/application/errors.ts';
 import type {
+  AuditLog,
   AuthorizationRequest,
   BindOutcome,
   Clock,
@@ -16,6 +18,7 @@ import type {
   UserRepository,
   WeiboAccountRepository,
 } from '../../src/application/ports.ts';
+import type { AuditEntry } from '../../src/domain/audit.ts';
 import { BindTokenInvalid, NotSignedIn, UsernameTaken } from '../../src/domain/errors.ts';
 import type { DomainEvent } from '../../src/domain/events.ts';
 import type { UserProfile } from '../../src/domain/user-profile.ts';
@@ -137,6 +140,11 @@ export class FakePasswordHasher implements PasswordHasher {
   }
 }
 
+/** Where Credentials records a wrong password: the store's audit log. */
+export function auditFailures(store: InMemoryStore, clock: Clock = new FakeClock()) {
+  return { log: store.auditLog, trail: new AuditTrail(clock, new SequentialIds()) };
+}
+
 /** A limiter whose store is away, as RedisRateLimiter with Redis cut. */
 export class UnreachableRateLimiter implements RateLimiter {
   async hit(): Promise<number> {
@@ -173,6 +181,8 @@ export class InMemoryStore implements UnitOfWork {
   readonly weiboAccounts = new Map<string, StoredAccount>();
   sessions: SessionsOfStore | null = null;
   readonly events: DomainEvent[] = [];
+  /** The audit log, in the order entries were written. */
+  readonly auditEntries: AuditEntry[] = [];
   /** When each bound uid was bound, as the `bound_at` column. */
   private readonly boundAt = new Map<string, Date>();
   private readonly rowLocks = new RowLocks();
@@ -183,6 +193,7 @@ export class InMemoryStore implements UnitOfWork {
   readonly userRepository: UserRepository = this.usersUndoneBy([]);
   readonly weiboAccountRepository: WeiboAccountRepository = this.weiboAccountsUndoneBy([]);
   readonly outbox: Outbox = this.outboxUndoneBy([]);
+  readonly auditLog: AuditLog = this.auditUndoneBy([]);
 
   async transaction<T>(work: (repositories: Repositories) => Promise<T>): Promise<T> {
     const undo: Array<() => void> = [];
@@ -194,12 +205,19 @@ export class InMemoryStore implements UnitOfWork {
         weiboAccounts: this.weiboAccountsUndoneBy(undo, transaction),
         outbox: this.outboxUndoneBy(undo),
         sessions: {
-          revokeAll: async (userId, now) => {
+          revokeAll: async (userId, now, audit) => {
             const ended = this.sessions?.endAll(userId, now) ?? { count: 0, undo: () => {} };
             undo.push(ended.undo);
+            if (ended.count > 0) {
+              await this.auditUndoneBy(undo).record({
+                ...audit,
+                detail: { ...audit.detail, count: ended.count },
+              });
+            }
             return ended.count;
           },
         },
+        audit: this.auditUndoneBy(undo),
       });
     } catch (error) {
       for (const step of undo.reverse()) step();
@@ -361,6 +379,30 @@ export class InMemoryStore implements UnitOfWork {
 
   private accountOf(userId: string): StoredAccount | undefined {
     return [...this.weiboAccounts.values()].find((account) => account.userId === userId);
+  }
+
+  private auditUndoneBy(undo: Array<() => void>): AuditLog {
+    return {
+      record: async (entry) => {
+        const stored = structuredClone(entry);
+        this.auditEntries.push(stored);
+        undo.push(() => this.auditEntries.splice(this.auditEntries.indexOf(stored), 1));
+      },
+      page: async (userId, limit, from) => {
+        const newestFirst = (a: AuditEntry, b: AuditEntry) =>
+          b.at.getTime() - a.at.getTime() || (b.id < a.id ? -1 : b.id > a.id ? 1 : 0);
+        const before = (entry: AuditEntry) =>
+          !from ||
+          entry.at.getTime() < from.at.getTime() ||
+          (entry.at.getTime() === from.at.getTime() && entry.id < from.id);
+        return structuredClone(
+          this.auditEntries
+            .filter((entry) => entry.userId === userId && before(entry))
+            .sort(newestFirst)
+            .slice(0, limit),
+        );
+      },
+    };
   }
 
   private outboxUndoneBy(undo: Array<() => void>): Outbox {

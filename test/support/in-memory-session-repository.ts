@@ -4,6 +4,7 @@ import type {
   SessionRepository,
   SignedInUser,
 } from '../../src/application/session-ports.ts';
+import type { AuditEntry } from '../../src/domain/audit.ts';
 import type { InMemoryStore, SessionsOfStore } from './fakes.ts';
 
 /** A session as stored: its row, and the refresh hashes it used up. */
@@ -49,7 +50,7 @@ export class InMemorySessionRepository implements SessionRepository, SessionsOfS
     return structuredClone(this.rows());
   }
 
-  async start(session: Session & { refreshHash: string }): Promise<void> {
+  async start(session: Session & { refreshHash: string }, audit: AuditEntry | null): Promise<void> {
     // The foreign key, the primary key and the unique index on refresh_hash.
     if (!this.store.users.has(session.userId)) throw new Error(`no user ${session.userId}`);
     if (this.rows().some((row) => row.id === session.id)) throw new Error('duplicate session id');
@@ -59,11 +60,13 @@ export class InMemorySessionRepository implements SessionRepository, SessionsOfS
       usedHashes: [],
       revokedAt: null,
     });
+    if (audit) await this.store.auditLog.record(audit);
   }
 
   async rotate(
     presentedHash: string,
     next: { refreshHash: string; now: Date; expiresAt: Date },
+    reuse: (session: Session) => AuditEntry,
   ): Promise<RotateOutcome> {
     const current = this.rows().find((row) => row.refreshHash === presentedHash);
     if (current && isLive(current, next.now)) {
@@ -78,16 +81,24 @@ export class InMemorySessionRepository implements SessionRepository, SessionsOfS
     }
     const reused = this.rows().find((row) => row.usedHashes.includes(presentedHash));
     if (!reused) return { outcome: 'unknown' };
-    reused.revokedAt ??= new Date(next.now);
+    if (!reused.revokedAt) {
+      reused.revokedAt = new Date(next.now);
+      await this.store.auditLog.record(reuse(toSession(reused)));
+    }
     return { outcome: 'reused', session: toSession(reused) };
   }
 
-  async revokeByRefreshHash(refreshHash: string, now: Date): Promise<boolean> {
+  async revokeByRefreshHash(
+    refreshHash: string,
+    now: Date,
+    audit: (session: Session) => AuditEntry,
+  ): Promise<boolean> {
     const session = this.rows().find(
       (row) => row.refreshHash === refreshHash || row.usedHashes.includes(refreshHash),
     );
     if (!session || session.revokedAt) return false;
     session.revokedAt = new Date(now);
+    await this.store.auditLog.record(audit(toSession(session)));
     return true;
   }
 
@@ -100,15 +111,19 @@ export class InMemorySessionRepository implements SessionRepository, SessionsOfS
       .map(toSession);
   }
 
-  async revoke(userId: string, sessionId: string, now: Date): Promise<boolean> {
+  async revoke(userId: string, sessionId: string, now: Date, audit: AuditEntry): Promise<boolean> {
     const session = this.liveOf(userId, now).find((row) => row.id === sessionId);
     if (!session) return false;
     session.revokedAt = new Date(now);
+    await this.store.auditLog.record(audit);
     return true;
   }
 
-  async revokeAll(userId: string, now: Date): Promise<number> {
-    return this.endAll(userId, now).count;
+  async revokeAll(userId: string, now: Date, audit: AuditEntry): Promise<number> {
+    const { count } = this.endAll(userId, now);
+    if (count > 0)
+      await this.store.auditLog.record({ ...audit, detail: { ...audit.detail, count } });
+    return count;
   }
 
   async findSignedInUser(

@@ -49,7 +49,7 @@ describe('Authenticate', () => {
     authenticate = new Authenticate(tokens, sessions, clock);
     const lifetimes = { loginTtlSeconds: 3600, refreshTtlSeconds: 86_400 };
     const signIn = new Sessions(tokens, sessions, clock, new SequentialIds(), lifetimes);
-    token = (await signIn.start(alice)).token;
+    token = (await signIn.start(alice, {}, 'password')).token;
     sessionId = sessions.all()[0]?.id ?? '';
   });
 
@@ -114,15 +114,18 @@ describe('Authenticate', () => {
   it('refuses a token naming another user’s session with NotSignedIn', async () => {
     const bob = aUserProfile({ id: 'user-2', username: 'bob' });
     await store.userRepository.add(bob);
-    await sessions.start({
-      id: 'bobs-session',
-      userId: bob.id,
-      createdAt: new Date('2026-11-24T08:00:00Z'),
-      lastUsedAt: new Date('2026-11-24T08:00:00Z'),
-      expiresAt: new Date('2026-11-25T08:00:00Z'),
-      userAgent: null,
-      refreshHash: 'bobs-hash',
-    });
+    await sessions.start(
+      {
+        id: 'bobs-session',
+        userId: bob.id,
+        createdAt: new Date('2026-11-24T08:00:00Z'),
+        lastUsedAt: new Date('2026-11-24T08:00:00Z'),
+        expiresAt: new Date('2026-11-25T08:00:00Z'),
+        userAgent: null,
+        refreshHash: 'bobs-hash',
+      },
+      null,
+    );
     await expect(authenticate.execute('login:user-2:bob:bobs-session')).resolves.toMatchObject({
       user: bob,
     });

@@ -92,7 +92,7 @@ describe('BindAccount', () => {
   });
 
   it('signs the new user in: a session started with the user agent, its tokens answered', async () => {
-    const result = await bindAccount.execute(form(), BROWSER);
+    const result = await bindAccount.execute(form(), { userAgent: BROWSER });
     const [user] = [...store.users.values()];
     expect(sessions.all()).toHaveLength(1);
     const [session] = sessions.all();

@@ -69,7 +69,7 @@ describe('CompleteWeiboLogin', () => {
 
   it('starts no session for an unbound uid', async () => {
     const { state, browserSecret } = await begin();
-    await completeLogin.execute({ code: 'code-1', state, browserSecret, userAgent: BROWSER });
+    await completeLogin.execute({ code: 'code-1', state, browserSecret }, { userAgent: BROWSER });
     expect(sessions.all()).toEqual([]);
   });
 
@@ -97,8 +97,8 @@ describe('CompleteWeiboLogin', () => {
   it('starts a session with the browser’s user agent for a bound uid and answers its tokens', async () => {
     await bindAlice();
     const { state, browserSecret } = await begin('/home');
-    const input = { code: 'code-1', state, browserSecret, userAgent: BROWSER };
-    const result = await completeLogin.execute(input);
+    const requester = { ip: '203.0.113.5', userAgent: BROWSER };
+    const result = await completeLogin.execute({ code: 'code-1', state, browserSecret }, requester);
     expect(sessions.all()).toHaveLength(1);
     const [session] = sessions.all();
     expect(session).toMatchObject({
@@ -115,6 +115,17 @@ describe('CompleteWeiboLogin', () => {
       expiresIn: 3600,
       returnTo: '/home',
     });
+    expect(store.auditEntries).toEqual([
+      expect.objectContaining({
+        userId: 'user-1',
+        action: 'signed_in',
+        actor: 'user',
+        ip: '203.0.113.5',
+        userAgent: BROWSER,
+        sessionId: session?.id,
+        detail: { method: 'weibo' },
+      }),
+    ]);
   });
 
   it('rejects an unknown state without calling Weibo', async () => {

@@ -12,6 +12,7 @@ import { InvalidPassword, InvalidUsername, WrongCredentials } from '../../src/do
 import type { UserProfile } from '../../src/domain/user-profile.ts';
 import { aUserProfile } from '../support/builders.ts';
 import {
+  auditFailures,
   FakeClock,
   FakePasswordHasher,
   FakeTokenIssuer,
@@ -46,10 +47,15 @@ describe('Credentials', () => {
   let alice: UserProfile;
   let credentials: Credentials;
   const withLimit = (failuresPerHour: number) =>
-    new Credentials(store.userRepository, hasher, {
-      limiter: new InMemoryRateLimiter(clock),
-      failuresPerHour,
-    });
+    new Credentials(
+      store.userRepository,
+      hasher,
+      {
+        limiter: new InMemoryRateLimiter(clock),
+        failuresPerHour,
+      },
+      auditFailures(store),
+    );
 
   beforeEach(async () => {
     clock = new FakeClock();
@@ -115,10 +121,15 @@ describe('Credentials', () => {
           lookups.push(name);
           return store.userRepository.findByUsername(name);
         };
-        credentials = new Credentials(users, hasher, {
-          limiter: new InMemoryRateLimiter(clock),
-          failuresPerHour: LIMIT,
-        });
+        credentials = new Credentials(
+          users,
+          hasher,
+          {
+            limiter: new InMemoryRateLimiter(clock),
+            failuresPerHour: LIMIT,
+          },
+          auditFailures(store),
+        );
         for (let i = 0; i <= LIMIT; i += 1) {
           await expect(credentials.verify({ username, password: PASSWORD })).rejects.toThrow(
             WrongCredentials,
@@ -239,10 +250,15 @@ describe('Credentials', () => {
         if (down) throw new StorageUnavailable('down');
         return store.userRepository.findByUsername(name);
       };
-      credentials = new Credentials(users, hasher, {
-        limiter: new InMemoryRateLimiter(clock),
-        failuresPerHour: LIMIT,
-      });
+      credentials = new Credentials(
+        users,
+        hasher,
+        {
+          limiter: new InMemoryRateLimiter(clock),
+          failuresPerHour: LIMIT,
+        },
+        auditFailures(store),
+      );
       for (let i = 0; i < LIMIT * 2; i += 1) {
         await expect(credentials.verify({ username: 'Alice', password: PASSWORD })).rejects.toThrow(
           StorageUnavailable,
@@ -255,10 +271,15 @@ describe('Credentials', () => {
     });
 
     it('checks no password when the count cannot be reached: the limiter’s error stands', async () => {
-      credentials = new Credentials(store.userRepository, hasher, {
-        limiter: new UnreachableRateLimiter(),
-        failuresPerHour: LIMIT,
-      });
+      credentials = new Credentials(
+        store.userRepository,
+        hasher,
+        {
+          limiter: new UnreachableRateLimiter(),
+          failuresPerHour: LIMIT,
+        },
+        auditFailures(store),
+      );
       await expect(credentials.verify({ username: 'Alice', password: PASSWORD })).rejects.toThrow(
         RateLimiterUnavailable,
       );
@@ -267,10 +288,15 @@ describe('Credentials', () => {
     });
 
     it('needs no count with a limit of 0, even when the count cannot be reached', async () => {
-      credentials = new Credentials(store.userRepository, hasher, {
-        limiter: new UnreachableRateLimiter(),
-        failuresPerHour: 0,
-      });
+      credentials = new Credentials(
+        store.userRepository,
+        hasher,
+        {
+          limiter: new UnreachableRateLimiter(),
+          failuresPerHour: 0,
+        },
+        auditFailures(store),
+      );
       await expect(credentials.verify({ username: 'Alice', password: PASSWORD })).resolves.toEqual(
         alice,
       );
@@ -330,10 +356,15 @@ describe('SignInWithPassword', () => {
     await store.userRepository.add(
       aUserProfile({ id: 'user-1', username: 'Alice', passwordHash: `hashed(${PASSWORD})` }),
     );
-    const credentials = new Credentials(store.userRepository, new FakePasswordHasher(), {
-      limiter: new InMemoryRateLimiter(clock),
-      failuresPerHour: LIMIT,
-    });
+    const credentials = new Credentials(
+      store.userRepository,
+      new FakePasswordHasher(),
+      {
+        limiter: new InMemoryRateLimiter(clock),
+        failuresPerHour: LIMIT,
+      },
+      auditFailures(store),
+    );
     const tokens = new FakeTokenIssuer();
     signIn = new SignInWithPassword(
       credentials,
@@ -352,7 +383,10 @@ describe('SignInWithPassword', () => {
   });
 
   it('starts a session with the user agent and answers its refresh token and lifetime', async () => {
-    const result = await signIn.execute({ username: 'Alice', password: PASSWORD }, BROWSER);
+    const result = await signIn.execute(
+      { username: 'Alice', password: PASSWORD },
+      { userAgent: BROWSER },
+    );
     expect(sessions.all()).toHaveLength(1);
     const [session] = sessions.all();
     expect(session).toMatchObject({

@@ -43,15 +43,18 @@ async function signedUp(uid: string, userId: string) {
   await store.weiboAccountRepository.saveGrant({ uid, accessToken, expiresAt: EXPIRY });
   await store.weiboAccountRepository.bindIfUnbound(uid, userId);
   oauth.tokenInfos.set(accessToken, { uid, appKey: WEB_KEY, expiresIn: 3600 });
-  await sessionRepo.start({
-    id: `session-of-${userId}`,
-    userId,
-    createdAt: clock.now(),
-    lastUsedAt: clock.now(),
-    expiresAt: new Date(clock.now().getTime() + 86_400_000),
-    userAgent: null,
-    refreshHash: `hash-${userId}`,
-  });
+  await sessionRepo.start(
+    {
+      id: `session-of-${userId}`,
+      userId,
+      createdAt: clock.now(),
+      lastUsedAt: clock.now(),
+      expiresAt: new Date(clock.now().getTime() + 86_400_000),
+      userAgent: null,
+      refreshHash: `hash-${userId}`,
+    },
+    null,
+  );
 }
 
 function weiboRefusesTheToken() {

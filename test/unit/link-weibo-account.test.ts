@@ -15,6 +15,7 @@ import {
 import type { UserProfile } from '../../src/domain/user-profile.ts';
 import { aUserProfile } from '../support/builders.ts';
 import {
+  auditFailures,
   FakeClock,
   FakePasswordHasher,
   FakeTokenIssuer,
@@ -58,10 +59,15 @@ describe('LinkWeiboAccount', () => {
         expiresAt: null,
       });
     }
-    const credentials = new Credentials(store.userRepository, new FakePasswordHasher(), {
-      limiter: new InMemoryRateLimiter(clock),
-      failuresPerHour: LIMIT,
-    });
+    const credentials = new Credentials(
+      store.userRepository,
+      new FakePasswordHasher(),
+      {
+        limiter: new InMemoryRateLimiter(clock),
+        failuresPerHour: LIMIT,
+      },
+      auditFailures(store),
+    );
     const tokens = new FakeTokenIssuer();
     const ids = new SequentialIds();
     linkWeibo = new LinkWeiboAccount(
@@ -110,7 +116,7 @@ describe('LinkWeiboAccount', () => {
   });
 
   it('signs in: a session started with the user agent, its tokens answered', async () => {
-    const result = await linkWeibo.execute(form(), BROWSER);
+    const result = await linkWeibo.execute(form(), { userAgent: BROWSER });
     expect(sessions.all()).toHaveLength(1);
     const [session] = sessions.all();
     expect(session).toMatchObject({

@@ -347,19 +347,19 @@ describe('MeteredSessionRepository', () => {
   });
 
   it('counts nothing for a session started', async () => {
-    await sessions.start(alice);
+    await sessions.start(alice, {}, 'password');
     expect((await metrics.text()).body).not.toMatch(/^weibo_auth_sessions_total\{/m);
   });
 
   it('counts each refresh token rotated as refreshed', async () => {
-    const started = await sessions.start(alice);
+    const started = await sessions.start(alice, {}, 'password');
     const refreshed = await sessions.refresh(started.refreshToken);
     await sessions.refresh(refreshed.refreshToken);
     expect(await counted('refreshed')).toBe(2);
   });
 
   it('counts a used refresh token coming back as reused, not as refreshed', async () => {
-    const started = await sessions.start(alice);
+    const started = await sessions.start(alice, {}, 'password');
     await sessions.refresh(started.refreshToken);
     await expect(sessions.refresh(started.refreshToken)).rejects.toThrow(RefreshTokenReused);
     expect(await counted('reused')).toBe(1);
@@ -367,7 +367,7 @@ describe('MeteredSessionRepository', () => {
   });
 
   it('counts nothing for an unknown or expired refresh token', async () => {
-    const started = await sessions.start(alice);
+    const started = await sessions.start(alice, {}, 'password');
     await expect(sessions.refresh('A'.repeat(43))).rejects.toThrow(SessionExpired);
     clock.advance(86_400);
     await expect(sessions.refresh(started.refreshToken)).rejects.toThrow(SessionExpired);
@@ -375,21 +375,21 @@ describe('MeteredSessionRepository', () => {
   });
 
   it('counts a sign-out with a refresh token as revoked', async () => {
-    const started = await sessions.start(alice);
+    const started = await sessions.start(alice, {}, 'password');
     await sessions.revoke(started.refreshToken);
     expect(await counted('revoked')).toBe(1);
   });
 
   it('counts a session its user ended as revoked', async () => {
-    await sessions.start(alice);
-    await sessions.start(alice);
+    await sessions.start(alice, {}, 'password');
+    await sessions.start(alice, {}, 'password');
     const [ending] = await sessions.list(alice.id);
     await expect(sessions.end(alice.id, ending?.id ?? '')).resolves.toBe(true);
     expect(await counted('revoked')).toBe(1);
   });
 
   it('counts nothing for a session the user could not end', async () => {
-    await sessions.start(bob);
+    await sessions.start(bob, {}, 'password');
     const [bobs] = await sessions.list(bob.id);
     await expect(sessions.end(alice.id, bobs?.id ?? '')).resolves.toBe(false);
     await expect(sessions.end(alice.id, 'no-such-session')).resolves.toBe(false);
@@ -397,10 +397,10 @@ describe('MeteredSessionRepository', () => {
   });
 
   it('counts each session a sign-out everywhere ended as revoked', async () => {
-    await sessions.start(alice);
-    await sessions.start(alice);
-    const ended = await sessions.start(alice);
-    await sessions.start(bob);
+    await sessions.start(alice, {}, 'password');
+    await sessions.start(alice, {}, 'password');
+    const ended = await sessions.start(alice, {}, 'password');
+    await sessions.start(bob, {}, 'password');
     await sessions.revoke(ended.refreshToken);
     await expect(sessions.endAll(alice.id)).resolves.toBe(2);
     expect(await counted('revoked')).toBe(3);

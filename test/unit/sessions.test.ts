@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Authenticate } from '../../src/application/authenticate.ts';
-import type { RotateOutcome } from '../../src/application/session-ports.ts';
+import type { RotateOutcome, Session } from '../../src/application/session-ports.ts';
 import { Sessions, type SignedIn } from '../../src/application/sessions.ts';
+import type { AuditEntry } from '../../src/domain/audit.ts';
 import { NotSignedIn, RefreshTokenReused, SessionExpired } from '../../src/domain/errors.ts';
 import type { UserProfile } from '../../src/domain/user-profile.ts';
 import { aUserProfile } from '../support/builders.ts';
@@ -13,6 +14,8 @@ const LOGIN_TTL = 3600;
 const REFRESH_TTL = 86_400;
 const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0';
 const REFRESH_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+/** Who asks, as the HTTP edge sees it. */
+const REQUESTER = { ip: '203.0.113.9', userAgent: BROWSER };
 
 /** The session store, remembering which of its methods were called. */
 class RecordingSessionRepository extends InMemorySessionRepository {
@@ -20,18 +23,25 @@ class RecordingSessionRepository extends InMemorySessionRepository {
   override rotate(
     presentedHash: string,
     next: { refreshHash: string; now: Date; expiresAt: Date },
+    reuse: (session: Session) => AuditEntry,
   ): Promise<RotateOutcome> {
     this.calls.push('rotate');
-    return super.rotate(presentedHash, next);
+    return super.rotate(presentedHash, next, reuse);
   }
-  override revokeByRefreshHash(refreshHash: string, now: Date): Promise<boolean> {
+  override revokeByRefreshHash(
+    refreshHash: string,
+    now: Date,
+    audit: (session: Session) => AuditEntry,
+  ): Promise<boolean> {
     this.calls.push('revokeByRefreshHash');
-    return super.revokeByRefreshHash(refreshHash, now);
+    return super.revokeByRefreshHash(refreshHash, now, audit);
   }
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url');
 const later = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000);
+/** The audit entries written after the first `skip`. */
+const auditEntriesAfter = (skip: number) => store.auditEntries.slice(skip);
 
 let clock: FakeClock;
 let store: InMemoryStore;
@@ -66,7 +76,7 @@ async function sessionOf(signedIn: SignedIn): Promise<string> {
 describe('Sessions.start', () => {
   it('stores a session created and last used now, expiring after the refresh lifetime', async () => {
     const now = clock.now();
-    const signedIn = await sessions.start(alice, BROWSER);
+    const signedIn = await sessions.start(alice, { userAgent: BROWSER }, 'password');
     const id = await sessionOf(signedIn);
     expect(repository.stored(id)).toEqual({
       id,
@@ -83,7 +93,7 @@ describe('Sessions.start', () => {
 
   it('keeps the first 512 characters of a longer user agent', async () => {
     const userAgent = `${'a'.repeat(512)}${'b'.repeat(88)}`;
-    const id = await sessionOf(await sessions.start(alice, userAgent));
+    const id = await sessionOf(await sessions.start(alice, { userAgent }, 'password'));
     expect(repository.stored(id)?.userAgent).toBe('a'.repeat(512));
   });
 
@@ -91,20 +101,20 @@ describe('Sessions.start', () => {
     ['no', undefined],
     ['an empty', ''],
   ])('stores a null user agent for %s user agent', async (_case, userAgent) => {
-    const id = await sessionOf(await sessions.start(alice, userAgent));
+    const id = await sessionOf(await sessions.start(alice, { userAgent }, 'password'));
     expect(repository.stored(id)?.userAgent).toBeNull();
   });
 
   it('answers a refresh token of 256 random bits as 43 base64url characters, new each time', async () => {
-    const first = await sessions.start(alice);
-    const second = await sessions.start(alice);
+    const first = await sessions.start(alice, {}, 'password');
+    const second = await sessions.start(alice, {}, 'password');
     expect(first.refreshToken).toMatch(REFRESH_TOKEN);
     expect(Buffer.from(first.refreshToken, 'base64url')).toHaveLength(32);
     expect(second.refreshToken).not.toBe(first.refreshToken);
   });
 
   it('stores only the sha256 hash of the refresh token, never the token', async () => {
-    const { refreshToken, token } = await sessions.start(alice, BROWSER);
+    const { refreshToken, token } = await sessions.start(alice, { userAgent: BROWSER }, 'password');
     const [stored] = repository.all();
     expect(stored?.refreshHash).toBe(sha256(refreshToken));
     expect(JSON.stringify(repository.all())).not.toContain(refreshToken);
@@ -112,7 +122,7 @@ describe('Sessions.start', () => {
   });
 
   it('answers the username, a login token of the new session and the login token lifetime', async () => {
-    const signedIn = await sessions.start(alice, BROWSER);
+    const signedIn = await sessions.start(alice, { userAgent: BROWSER }, 'password');
     const [stored] = repository.all();
     expect(signedIn).toEqual({
       username: 'alice',
@@ -128,10 +138,40 @@ describe('Sessions.start', () => {
   });
 
   it('starts a session of its own for each sign-in', async () => {
-    const first = await sessionOf(await sessions.start(alice));
-    const second = await sessionOf(await sessions.start(alice));
+    const first = await sessionOf(await sessions.start(alice, {}, 'password'));
+    const second = await sessionOf(await sessions.start(alice, {}, 'password'));
     expect(second).not.toBe(first);
     expect(repository.all().map((session) => session.id)).toEqual([first, second]);
+  });
+});
+
+describe('Sessions.start in the audit log', () => {
+  it.each(['password', 'weibo'] as const)(
+    'records one signed_in entry of the new session for a sign-in by %s',
+    async (method) => {
+      const now = clock.now();
+      const id = await sessionOf(await sessions.start(alice, REQUESTER, method));
+      expect(store.auditEntries).toEqual([
+        {
+          id: expect.any(String),
+          at: now,
+          userId: alice.id,
+          action: 'signed_in',
+          actor: 'user',
+          ip: '203.0.113.9',
+          userAgent: BROWSER,
+          sessionId: id,
+          detail: { method },
+        },
+      ]);
+      expect(store.auditEntries[0]?.id).not.toBe(id);
+    },
+  );
+
+  it('records no entry for the session of a bind or a link (method null)', async () => {
+    const id = await sessionOf(await sessions.start(alice, REQUESTER, null));
+    expect(repository.stored(id)).toMatchObject({ userId: alice.id, revokedAt: null });
+    expect(store.auditEntries).toEqual([]);
   });
 });
 
@@ -140,7 +180,7 @@ describe('Sessions.refresh', () => {
   let sessionId: string;
 
   beforeEach(async () => {
-    started = await sessions.start(alice, BROWSER);
+    started = await sessions.start(alice, { userAgent: BROWSER }, 'password');
     sessionId = await sessionOf(started);
   });
 
@@ -155,6 +195,13 @@ describe('Sessions.refresh', () => {
     });
     expect(refreshed.refreshToken).not.toBe(started.refreshToken);
     expect(repository.stored(sessionId)?.refreshHash).toBe(sha256(refreshed.refreshToken));
+  });
+
+  it('records nothing in the audit log', async () => {
+    const before = store.auditEntries.length;
+    const refreshed = await sessions.refresh(started.refreshToken, REQUESTER);
+    await sessions.refresh(refreshed.refreshToken, REQUESTER);
+    expect(auditEntriesAfter(before)).toEqual([]);
   });
 
   it('refuses the old refresh token once it was used', async () => {
@@ -223,7 +270,7 @@ describe('Sessions.refresh of a used refresh token', () => {
   let sessionId: string;
 
   beforeEach(async () => {
-    started = await sessions.start(alice, BROWSER);
+    started = await sessions.start(alice, { userAgent: BROWSER }, 'password');
     sessionId = await sessionOf(started);
     refreshed = await sessions.refresh(started.refreshToken);
   });
@@ -233,6 +280,30 @@ describe('Sessions.refresh of a used refresh token', () => {
     await expect(reused).rejects.toThrow(RefreshTokenReused);
     await expect(reused).rejects.toBeInstanceOf(SessionExpired);
     await expect(reused).rejects.toMatchObject({ userId: alice.id, sessionId });
+  });
+
+  it('records the reuse once: a session_ended entry by the system, however often it comes back', async () => {
+    const before = store.auditEntries.length;
+    clock.advance(60);
+    const now = clock.now();
+    const thief = { ip: '198.51.100.7', userAgent: 'curl/8.0' };
+    await expect(sessions.refresh(started.refreshToken, thief)).rejects.toThrow(RefreshTokenReused);
+    clock.advance(60);
+    await expect(sessions.refresh(started.refreshToken, thief)).rejects.toThrow(RefreshTokenReused);
+    await expect(sessions.refresh(refreshed.refreshToken, thief)).rejects.toThrow(SessionExpired);
+    expect(auditEntriesAfter(before)).toEqual([
+      {
+        id: expect.any(String),
+        at: now,
+        userId: alice.id,
+        action: 'session_ended',
+        actor: 'system',
+        ip: '198.51.100.7',
+        userAgent: 'curl/8.0',
+        sessionId,
+        detail: { sessions: 'reuse_detected' },
+      },
+    ]);
   });
 
   it('revokes the session: its login tokens are then refused by Authenticate', async () => {
@@ -249,7 +320,7 @@ describe('Sessions.refresh of a used refresh token', () => {
   });
 
   it('leaves the user’s other sessions alive', async () => {
-    const other = await sessions.start(alice);
+    const other = await sessions.start(alice, {}, 'password');
     await expect(sessions.refresh(started.refreshToken)).rejects.toThrow(RefreshTokenReused);
     await expect(authenticate.execute(other.token)).resolves.toMatchObject({ user: alice });
     await expect(sessions.refresh(other.refreshToken)).resolves.toMatchObject({
@@ -262,7 +333,7 @@ describe('Sessions.refresh of an expired or orphaned session', () => {
   let started: SignedIn;
 
   beforeEach(async () => {
-    started = await sessions.start(alice, BROWSER);
+    started = await sessions.start(alice, { userAgent: BROWSER }, 'password');
   });
 
   it('accepts the refresh token until just before the session expires', async () => {
@@ -296,7 +367,7 @@ describe('Sessions.revoke', () => {
   let sessionId: string;
 
   beforeEach(async () => {
-    started = await sessions.start(alice, BROWSER);
+    started = await sessions.start(alice, { userAgent: BROWSER }, 'password');
     sessionId = await sessionOf(started);
   });
 
@@ -320,9 +391,35 @@ describe('Sessions.revoke', () => {
   });
 
   it('leaves the user’s other sessions alive', async () => {
-    const other = await sessions.start(alice);
+    const other = await sessions.start(alice, {}, 'password');
     await sessions.revoke(started.refreshToken);
     await expect(authenticate.execute(other.token)).resolves.toMatchObject({ user: alice });
+  });
+
+  it('records the sign-out of a live session: session_ended of that session by the user', async () => {
+    const before = store.auditEntries.length;
+    await sessions.revoke(started.refreshToken, REQUESTER);
+    expect(auditEntriesAfter(before)).toEqual([
+      {
+        id: expect.any(String),
+        at: clock.now(),
+        userId: alice.id,
+        action: 'session_ended',
+        actor: 'user',
+        ip: '203.0.113.9',
+        userAgent: BROWSER,
+        sessionId,
+        detail: { sessions: 'one' },
+      },
+    ]);
+  });
+
+  it('records nothing for an unknown refresh token, or one whose session already ended', async () => {
+    await sessions.revoke(started.refreshToken, REQUESTER);
+    const before = store.auditEntries.length;
+    await sessions.revoke('A'.repeat(43), REQUESTER);
+    await sessions.revoke(started.refreshToken, REQUESTER);
+    expect(auditEntriesAfter(before)).toEqual([]);
   });
 
   it('resolves quietly for an unknown refresh token, ending nothing', async () => {
@@ -348,10 +445,12 @@ describe('Sessions.revoke', () => {
 
 describe('Sessions.list', () => {
   it('lists the user’s live sessions newest first, without their refresh hashes', async () => {
-    const first = await sessionOf(await sessions.start(alice, 'first browser'));
+    const first = await sessionOf(
+      await sessions.start(alice, { userAgent: 'first browser' }, 'password'),
+    );
     const firstAt = clock.now();
     clock.advance(60);
-    const second = await sessionOf(await sessions.start(alice));
+    const second = await sessionOf(await sessions.start(alice, {}, 'password'));
     const secondAt = clock.now();
     expect(await sessions.list(alice.id)).toEqual([
       {
@@ -374,26 +473,26 @@ describe('Sessions.list', () => {
   });
 
   it('leaves out the sessions that ended or expired', async () => {
-    await sessions.start(alice);
+    await sessions.start(alice, {}, 'password');
     clock.advance(60);
-    const ended = await sessions.start(alice);
-    const live = await sessionOf(await sessions.start(alice));
+    const ended = await sessions.start(alice, {}, 'password');
+    const live = await sessionOf(await sessions.start(alice, {}, 'password'));
     await sessions.revoke(ended.refreshToken);
     clock.advance(REFRESH_TTL - 30);
     expect((await sessions.list(alice.id)).map((session) => session.id)).toEqual([live]);
   });
 
   it('leaves out other users’ sessions', async () => {
-    const own = await sessionOf(await sessions.start(alice));
-    await sessions.start(bob);
+    const own = await sessionOf(await sessions.start(alice, {}, 'password'));
+    await sessions.start(bob, {}, 'password');
     expect((await sessions.list(alice.id)).map((session) => session.id)).toEqual([own]);
   });
 });
 
 describe('Sessions.end', () => {
   it('ends one session of the user and answers true; its login token is then refused', async () => {
-    const ending = await sessions.start(alice);
-    const kept = await sessions.start(alice);
+    const ending = await sessions.start(alice, {}, 'password');
+    const kept = await sessions.start(alice, {}, 'password');
     await expect(authenticate.execute(ending.token)).resolves.toMatchObject({ user: alice });
     await expect(sessions.end(alice.id, await sessionOf(ending))).resolves.toBe(true);
     await expect(authenticate.execute(ending.token)).rejects.toThrow(NotSignedIn);
@@ -401,28 +500,55 @@ describe('Sessions.end', () => {
   });
 
   it('answers false for another user’s session and leaves it alive', async () => {
-    const bobs = await sessions.start(bob);
+    const bobs = await sessions.start(bob, {}, 'password');
     await expect(sessions.end(alice.id, await sessionOf(bobs))).resolves.toBe(false);
     await expect(authenticate.execute(bobs.token)).resolves.toMatchObject({ user: bob });
   });
 
   it('answers false for an unknown id', async () => {
-    await sessions.start(alice);
+    await sessions.start(alice, {}, 'password');
     await expect(sessions.end(alice.id, 'no-such-session')).resolves.toBe(false);
   });
 
   it('answers false for a session already ended', async () => {
-    const id = await sessionOf(await sessions.start(alice));
+    const id = await sessionOf(await sessions.start(alice, {}, 'password'));
     await sessions.end(alice.id, id);
     await expect(sessions.end(alice.id, id)).resolves.toBe(false);
   });
 });
 
+describe('Sessions.end in the audit log', () => {
+  it('records the end of a live session, naming it, by the requesting session', async () => {
+    const ending = await sessionOf(await sessions.start(alice, {}, null));
+    await sessions.end(alice.id, ending, { ...REQUESTER, sessionId: 'the-requesting-session' });
+    expect(store.auditEntries).toEqual([
+      {
+        id: expect.any(String),
+        at: clock.now(),
+        userId: alice.id,
+        action: 'session_ended',
+        actor: 'user',
+        ip: '203.0.113.9',
+        userAgent: BROWSER,
+        sessionId: 'the-requesting-session',
+        detail: { sessions: 'one', session: ending },
+      },
+    ]);
+  });
+
+  it('records nothing when there was no such live session', async () => {
+    const bobs = await sessionOf(await sessions.start(bob, {}, null));
+    await sessions.end(alice.id, bobs, REQUESTER);
+    await sessions.end(alice.id, 'no-such-session', REQUESTER);
+    expect(store.auditEntries).toEqual([]);
+  });
+});
+
 describe('Sessions.endAll', () => {
   it('ends every live session of the user and answers how many', async () => {
-    const first = await sessions.start(alice);
-    const second = await sessions.start(alice);
-    const ended = await sessions.start(alice);
+    const first = await sessions.start(alice, {}, 'password');
+    const second = await sessions.start(alice, {}, 'password');
+    const ended = await sessions.start(alice, {}, 'password');
     await sessions.revoke(ended.refreshToken);
     await expect(sessions.endAll(alice.id)).resolves.toBe(2);
     await expect(authenticate.execute(first.token)).rejects.toThrow(NotSignedIn);
@@ -431,8 +557,8 @@ describe('Sessions.endAll', () => {
   });
 
   it('leaves other users’ sessions alive', async () => {
-    await sessions.start(alice);
-    const bobs = await sessions.start(bob);
+    await sessions.start(alice, {}, 'password');
+    const bobs = await sessions.start(bob, {}, 'password');
     await sessions.endAll(alice.id);
     await expect(authenticate.execute(bobs.token)).resolves.toMatchObject({ user: bob });
   });
@@ -440,11 +566,46 @@ describe('Sessions.endAll', () => {
   it('answers 0 for a user without a live session', async () => {
     await expect(sessions.endAll(alice.id)).resolves.toBe(0);
   });
+
+  it('records one session_ended entry of them all, counting them, by the given actor', async () => {
+    for (const user of [alice, alice, alice, bob]) await sessions.start(user, {}, null);
+    await expect(sessions.endAll(alice.id, REQUESTER, 'admin:key-1')).resolves.toBe(3);
+    expect(store.auditEntries).toEqual([
+      {
+        id: expect.any(String),
+        at: clock.now(),
+        userId: alice.id,
+        action: 'session_ended',
+        actor: 'admin:key-1',
+        ip: '203.0.113.9',
+        userAgent: BROWSER,
+        sessionId: null,
+        detail: { sessions: 'all', count: 3 },
+      },
+    ]);
+  });
+
+  it('records the user as the actor unless told otherwise', async () => {
+    await sessions.start(alice, {}, null);
+    await sessions.endAll(alice.id, REQUESTER);
+    expect(store.auditEntries).toMatchObject([
+      { actor: 'user', detail: { sessions: 'all', count: 1 } },
+    ]);
+  });
+
+  it('records nothing when there was nothing to end', async () => {
+    await sessions.start(alice, {}, null);
+    await sessions.endAll(alice.id, REQUESTER);
+    const before = store.auditEntries.length;
+    await expect(sessions.endAll(alice.id, REQUESTER)).resolves.toBe(0);
+    await expect(sessions.endAll(bob.id, REQUESTER, 'admin:key-1')).resolves.toBe(0);
+    expect(auditEntriesAfter(before)).toEqual([]);
+  });
 });
 
 describe('Authenticate with sessions', () => {
   it('refuses a valid login token of an ended session with NotSignedIn', async () => {
-    const signedIn = await sessions.start(alice);
+    const signedIn = await sessions.start(alice, {}, 'password');
     const sessionId = await sessionOf(signedIn);
     await expect(authenticate.execute(signedIn.token)).resolves.toEqual({
       user: alice,
@@ -457,7 +618,7 @@ describe('Authenticate with sessions', () => {
   });
 
   it('refuses a valid login token of an expired session with NotSignedIn', async () => {
-    const signedIn = await sessions.start(alice);
+    const signedIn = await sessions.start(alice, {}, 'password');
     const sessionId = await sessionOf(signedIn);
     clock.advance(REFRESH_TTL - 1);
     await expect(authenticate.execute(signedIn.token)).resolves.toEqual({

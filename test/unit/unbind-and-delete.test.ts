@@ -17,6 +17,7 @@ import {
 import type { UserProfile } from '../../src/domain/user-profile.ts';
 import { aUserProfile } from '../support/builders.ts';
 import {
+  auditFailures,
   FakeClock,
   FakeOAuthProvider,
   FakePasswordHasher,
@@ -169,7 +170,7 @@ describe('UnbindWeibo', () => {
 
   it('leaves the user’s sessions alive', async () => {
     await bindWeibo();
-    const signedIn = await sessions.start(alice);
+    const signedIn = await sessions.start(alice, {}, 'password');
     await unbind.execute(alice);
     await expect(authenticate.execute(signedIn.token)).resolves.toMatchObject({ user: alice });
     await expect(sessions.refresh(signedIn.refreshToken)).resolves.toMatchObject({
@@ -182,10 +183,15 @@ describe('DeleteAccount', () => {
   const LIMIT = 3;
   let deleteAccount: DeleteAccount;
   beforeEach(() => {
-    const credentials = new Credentials(store.userRepository, new FakePasswordHasher(), {
-      limiter: new InMemoryRateLimiter(clock),
-      failuresPerHour: LIMIT,
-    });
+    const credentials = new Credentials(
+      store.userRepository,
+      new FakePasswordHasher(),
+      {
+        limiter: new InMemoryRateLimiter(clock),
+        failuresPerHour: LIMIT,
+      },
+      auditFailures(store),
+    );
     deleteAccount = new DeleteAccount(credentials, unitOfWork, oauth, clock, new SequentialIds());
   });
 
@@ -307,8 +313,8 @@ describe('DeleteAccount', () => {
   });
 
   it('ends every session of the user: its login tokens are refused', async () => {
-    const first = await sessions.start(alice);
-    const second = await sessions.start(alice);
+    const first = await sessions.start(alice, {}, 'password');
+    const second = await sessions.start(alice, {}, 'password');
     await expect(authenticate.execute(first.token)).resolves.toMatchObject({ user: alice });
     await deleteAccount.execute(alice, { password: PASSWORD });
     await expect(authenticate.execute(first.token)).rejects.toThrow(NotSignedIn);
@@ -317,13 +323,13 @@ describe('DeleteAccount', () => {
   });
 
   it('ends every session of the user: its refresh tokens are refused', async () => {
-    const signedIn = await sessions.start(alice);
+    const signedIn = await sessions.start(alice, {}, 'password');
     await deleteAccount.execute(alice, { password: PASSWORD });
     await expect(sessions.refresh(signedIn.refreshToken)).rejects.toThrow(SessionExpired);
   });
 
   it('keeps the user’s sessions when the transaction fails', async () => {
-    const signedIn = await sessions.start(alice);
+    const signedIn = await sessions.start(alice, {}, 'password');
     unitOfWork.outboxFailure = new Error('outbox down');
     await expect(deleteAccount.execute(alice, { password: PASSWORD })).rejects.toThrow(
       'outbox down',

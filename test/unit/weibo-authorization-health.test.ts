@@ -41,15 +41,18 @@ function lostEvent(weiboUid: string, userId: string, reason: string) {
 }
 
 async function startSession(id: string, userId = 'user-1') {
-  await sessionRepo.start({
-    id,
-    userId,
-    createdAt: clock.now(),
-    lastUsedAt: clock.now(),
-    expiresAt: new Date(clock.now().getTime() + 86_400_000),
-    userAgent: null,
-    refreshHash: `hash-${id}`,
-  });
+  await sessionRepo.start(
+    {
+      id,
+      userId,
+      createdAt: clock.now(),
+      lastUsedAt: clock.now(),
+      expiresAt: new Date(clock.now().getTime() + 86_400_000),
+      userAgent: null,
+      refreshHash: `hash-${id}`,
+    },
+    null,
+  );
 }
 
 describe('WeiboAuthorizationHealth.lost', () => {

@@ -8,7 +8,7 @@ import type { UnbindWeibo } from '../../application/unbind-weibo.ts';
 import { authorizationAt } from '../../domain/weibo-account.ts';
 import { deleteMe, friends, link, me, signIn, unbind } from './account-operations.ts';
 import { Credentials, LinkForm, PasswordConfirmation } from './account-schemas.ts';
-import { weiboCaller } from './client-address.ts';
+import { requesterOf } from './client-address.ts';
 import { readJsonObject } from './json-body.ts';
 import { openApiRouter } from './openapi.ts';
 import { answerJson } from './response-headers.ts';
@@ -47,7 +47,8 @@ export function accountRoutes(deps: AccountRoutesDeps) {
 
   app.openapi(signIn, async (c) => {
     const body = await readJsonObject(c, MAX_BODY_BYTES);
-    const signedIn = await deps.signInWithPassword.execute(body, c.req.header('user-agent'));
+    const requester = requesterOf(c, deps.trustProxy);
+    const signedIn = await deps.signInWithPassword.execute(body, requester);
     return answerJson(c, { code: 200 as const, ...signedInBody(signedIn) }, 200);
   });
 
@@ -77,7 +78,7 @@ export function accountRoutes(deps: AccountRoutesDeps) {
     const found = await deps.listWeiboFriends.execute(
       c.get('user').id,
       page,
-      weiboCaller(c, deps.trustProxy),
+      requesterOf(c, deps.trustProxy, c.get('sessionId')),
     );
     const users = found.users.map((friend) => ({
       uid: friend.uid,
@@ -106,7 +107,7 @@ export function accountRoutes(deps: AccountRoutesDeps) {
 
   app.openapi(link, async (c) => {
     const body = await readJsonObject(c, MAX_BODY_BYTES);
-    const linked = await deps.linkWeiboAccount.execute(body, c.req.header('user-agent'));
+    const linked = await deps.linkWeiboAccount.execute(body, requesterOf(c, deps.trustProxy));
     return answerJson(c, { code: 200 as const, ...signedInBody(linked) }, 200);
   });
 
@@ -114,7 +115,7 @@ export function accountRoutes(deps: AccountRoutesDeps) {
     const user = c.get('user');
     const { weiboUid, revoked } = await deps.unbindWeibo.execute(
       user,
-      weiboCaller(c, deps.trustProxy),
+      requesterOf(c, deps.trustProxy, c.get('sessionId')),
     );
     deps.logger.info({ userId: user.id, weiboUid, revoked }, 'Weibo unbound; token revoke');
     return answerJson(c, { code: 200 as const }, 200);
@@ -123,8 +124,8 @@ export function accountRoutes(deps: AccountRoutesDeps) {
   app.openapi(deleteMe, async (c) => {
     const user = c.get('user');
     const body = await readJsonObject(c, MAX_BODY_BYTES);
-    const caller = weiboCaller(c, deps.trustProxy);
-    const { weiboUid, revoked } = await deps.deleteAccount.execute(user, body, caller);
+    const requester = requesterOf(c, deps.trustProxy, c.get('sessionId'));
+    const { weiboUid, revoked } = await deps.deleteAccount.execute(user, body, requester);
     deps.logger.info({ userId: user.id, weiboUid, revoked }, 'account deleted; token revoke');
     return answerJson(c, { code: 200 as const }, 200);
   });

@@ -5,6 +5,7 @@ import type { RateLimiter } from '../../application/ports.ts';
 import { httpMetrics } from '../metrics/http-metrics.ts';
 import type { ServiceMetrics } from '../metrics/service-metrics.ts';
 import { type AccountRoutesDeps, accountRoutes } from './account-routes.ts';
+import { type ActivityRoutesDeps, activityRoutes } from './activity-routes.ts';
 import { docsRoutes } from './docs-routes.ts';
 import { errorBody, errorResponse, errorStatus } from './error-mapping.ts';
 import { healthRoutes, type ReadinessCheck } from './health-routes.ts';
@@ -26,10 +27,11 @@ import {
 } from './weibo-routes.ts';
 
 interface AppDeps
-  extends Omit<WeiboRoutesDeps, 'trustProxy'>,
+  extends ActivityRoutesDeps,
+    Omit<WeiboRoutesDeps, 'trustProxy'>,
     Omit<AccountRoutesDeps, 'trustProxy'>,
     Omit<WeiboAppRoutesDeps, 'trustProxy'>,
-    SessionRoutesDeps {
+    Omit<SessionRoutesDeps, 'trustProxy'> {
   logger: Logger;
   serviceMetrics: ServiceMetrics;
   jwks: Parameters<typeof healthRoutes>[0]['jwks'];
@@ -83,7 +85,8 @@ export function createApp(deps: AppDeps) {
   app.route(WEIBO_BASE_PATH, weiboRoutes(routeDeps));
   app.route(WEIBO_BASE_PATH, weiboAppRoutes(routeDeps));
   app.route('/v1', accountRoutes(routeDeps));
-  app.route('/v1', sessionRoutes(deps));
+  app.route('/v1', sessionRoutes(routeDeps));
+  app.route('/v1', activityRoutes(deps));
   app.route('/', healthRoutes({ ...deps, metrics: () => deps.serviceMetrics.text() }));
   serveOpenApiDocument(app);
   app.route('/', docsRoutes());

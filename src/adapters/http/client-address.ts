@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
-import type { WeiboCaller } from '../../application/ports.ts';
+import type { Requester } from '../../domain/audit.ts';
 
 /**
  * The address a request is counted under: the socket's peer, or with `trustProxy` the last
@@ -53,8 +53,12 @@ function expandIpv6(ip: string): string[] {
   return [...left, ...zeros, ...right].map((group) => group.padStart(4, '0'));
 }
 
-/** Who a Weibo call is made for: the client's address, as the rate limiter sees it. */
-export function weiboCaller(c: Context, trustProxy: boolean): WeiboCaller {
-  const clientIp = clientAddress(c, trustProxy);
-  return clientIp === null ? {} : { clientIp };
+/**
+ * Who asks, for the audit log and the calls to Weibo: the client's address as the rate limiter
+ * sees it, its user agent, and the session of a signed-in request.
+ */
+export function requesterOf(c: Context, trustProxy: boolean, sessionId?: string): Requester {
+  const ip = clientAddress(c, trustProxy) ?? undefined;
+  const userAgent = c.req.header('user-agent');
+  return { ip, userAgent, ...(sessionId && { sessionId }) };
 }

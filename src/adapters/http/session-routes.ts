@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Authenticate } from '../../application/authenticate.ts';
 import type { Sessions } from '../../application/sessions.ts';
 import { RefreshTokenReused } from '../../domain/errors.ts';
+import { requesterOf } from './client-address.ts';
 import { errorBody, errorStatus } from './error-mapping.ts';
 import { readJsonObject } from './json-body.ts';
 import { openApiRouter } from './openapi.ts';
@@ -22,6 +23,8 @@ export interface SessionRoutesDeps {
   logger: Logger;
   authenticate: Authenticate;
   sessions: Sessions;
+  /** Take the client's IP from `X-Forwarded-For`, as the rate limiter does. */
+  trustProxy: boolean;
 }
 
 /** Refresh, sign-out and the session list (SPEC endpoints 10 and 11), mounted at `/v1`. */
@@ -35,7 +38,8 @@ export function sessionRoutes(deps: SessionRoutesDeps) {
   app.openapi(refresh, async (c) => {
     const body = await readJsonObject(c, MAX_BODY_BYTES);
     try {
-      const refreshed = await deps.sessions.refresh(body.refresh_token);
+      const requester = requesterOf(c, deps.trustProxy);
+      const refreshed = await deps.sessions.refresh(body.refresh_token, requester);
       return answerJson(c, { code: 200 as const, ...signedInBody(refreshed) }, 200);
     } catch (error) {
       if (error instanceof RefreshTokenReused) {
@@ -48,7 +52,7 @@ export function sessionRoutes(deps: SessionRoutesDeps) {
 
   app.openapi(revoke, async (c) => {
     const body = await readJsonObject(c, MAX_BODY_BYTES);
-    await deps.sessions.revoke(body.refresh_token);
+    await deps.sessions.revoke(body.refresh_token, requesterOf(c, deps.trustProxy));
     return answerJson(c, { code: 200 as const }, 200);
   });
 
@@ -65,13 +69,15 @@ export function sessionRoutes(deps: SessionRoutesDeps) {
   });
 
   app.openapi(endSession, async (c) => {
-    const ended = await deps.sessions.end(c.get('user').id, c.req.valid('param').id);
+    const requester = requesterOf(c, deps.trustProxy, c.get('sessionId'));
+    const ended = await deps.sessions.end(c.get('user').id, c.req.valid('param').id, requester);
     if (!ended) return answerJson(c, errorBody('NOT_FOUND'), errorStatus('NOT_FOUND') as 404);
     return answerJson(c, { code: 200 as const }, 200);
   });
 
   app.openapi(endAllSessions, async (c) => {
-    await deps.sessions.endAll(c.get('user').id);
+    const requester = requesterOf(c, deps.trustProxy, c.get('sessionId'));
+    await deps.sessions.endAll(c.get('user').id, requester);
     return answerJson(c, { code: 200 as const }, 200);
   });
   return app;

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { HandleWeiboDeauthorization } from '../../application/handle-weibo-deauthorization.ts';
 import type { SignInWithWeiboApp } from '../../application/sign-in-with-weibo-app.ts';
 import { Done } from './account-schemas.ts';
-import { weiboCaller } from './client-address.ts';
+import { requesterOf } from './client-address.ts';
 import { invalidQuery } from './http-errors.ts';
 import { readJsonObject } from './json-body.ts';
 import { documentedJsonBody, errorResponses, json, openApiRouter } from './openapi.ts';
@@ -70,11 +70,8 @@ export function weiboAppRoutes(deps: WeiboAppRoutesDeps) {
     const { access_token: accessToken, uid } = await readJsonObject(c, MAX_BODY_BYTES);
     const valid = typeof accessToken === 'string' && accessToken !== '' && typeof uid === 'string';
     if (!valid || !UID.test(uid)) throw invalidQuery();
-    const context = {
-      userAgent: c.req.header('user-agent'),
-      caller: weiboCaller(c, deps.trustProxy),
-    };
-    const result = await deps.signInWithWeiboApp.execute({ accessToken, uid }, context);
+    const requester = requesterOf(c, deps.trustProxy);
+    const result = await deps.signInWithWeiboApp.execute({ accessToken, uid }, requester);
     if (result.kind === 'signed-in') {
       return answerJson(c, { code: 200 as const, ...signedInBody(result) }, 200);
     }

@@ -4,7 +4,7 @@ import { generateCookie, getCookie } from 'hono/cookie';
 import type { BindAccount } from '../../application/bind-account.ts';
 import type { CompleteWeiboLogin } from '../../application/complete-weibo-login.ts';
 import type { StartWeiboLogin } from '../../application/start-weibo-login.ts';
-import { weiboCaller } from './client-address.ts';
+import { requesterOf } from './client-address.ts';
 import { invalidQuery } from './http-errors.ts';
 import { readJsonObject } from './json-body.ts';
 import {
@@ -147,15 +147,8 @@ export function weiboRoutes(deps: WeiboRoutesDeps) {
 
   openapiQueryRoute(app, callback, async (c, { code, state }) => {
     const browserSecret = getCookie(c, BINDING_COOKIE);
-    const userAgent = c.req.header('user-agent');
-    const caller = weiboCaller(c, deps.trustProxy);
-    const result = await deps.completeLogin.execute({
-      code,
-      state,
-      browserSecret,
-      userAgent,
-      caller,
-    });
+    const requester = requesterOf(c, deps.trustProxy);
+    const result = await deps.completeLogin.execute({ code, state, browserSecret }, requester);
     if (result.kind === 'signed-in') {
       return answerJson(c, { code: 200, ...signedInBody(result), return_to: result.returnTo }, 200);
     }
@@ -175,7 +168,7 @@ export function weiboRoutes(deps: WeiboRoutesDeps) {
 
   app.openapi(bind, async (c) => {
     const body = await readJsonObject(c, MAX_BODY_BYTES);
-    const bound = await deps.bindAccount.execute(body, c.req.header('user-agent'));
+    const bound = await deps.bindAccount.execute(body, requesterOf(c, deps.trustProxy));
     return answerJson(c, { code: 200 as const, ...signedInBody(bound) }, 200);
   });
   return app;

@@ -1,14 +1,16 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type {
   RotateOutcome,
   Session,
   SessionRepository,
   SignedInUser,
 } from '../../application/session-ports.ts';
+import type { AuditEntry } from '../../domain/audit.ts';
 import { guarded } from './database-errors.ts';
+import { auditRow, KyselyAuditLog } from './kysely-audit-log.ts';
 import { toUserProfile } from './kysely-user-repository.ts';
 import type { Database, SessionRow } from './schema.ts';
-import { signedInUser, startSession } from './session-queries.ts';
+import { signedInUser, startRecordedSession, startSession } from './session-queries.ts';
 
 const SESSION_COLUMNS = [
   'sessions.id',
@@ -26,8 +28,26 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class KyselySessionRepository implements SessionRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async start(session: Session & { refreshHash: string }): Promise<void> {
-    await guarded(() => this.db.executeQuery(startSession(session)));
+  /** The session and the audit entry of its sign-in in one statement: one round trip. */
+  async start(session: Session & { refreshHash: string }, audit: AuditEntry | null): Promise<void> {
+    if (!audit) {
+      await guarded(() => this.db.executeQuery(startSession(session)));
+      return;
+    }
+    const entry = auditRow(audit);
+    await guarded(() =>
+      this.db.executeQuery(
+        startRecordedSession({
+          ...session,
+          auditId: entry.id,
+          auditAt: entry.at,
+          auditActor: entry.actor,
+          auditIp: entry.ip,
+          auditUserAgent: entry.user_agent,
+          auditDetail: entry.detail,
+        }),
+      ),
+    );
   }
 
   /**
@@ -39,6 +59,7 @@ export class KyselySessionRepository implements SessionRepository {
   rotate(
     presentedHash: string,
     next: { refreshHash: string; now: Date; expiresAt: Date },
+    reuse: (session: Session) => AuditEntry,
   ): Promise<RotateOutcome> {
     return guarded(() =>
       this.db
@@ -70,14 +91,25 @@ export class KyselySessionRepository implements SessionRepository {
               .executeTakeFirstOrThrow();
             return { outcome: 'rotated', session: toSession(rotated), user: toUserProfile(user) };
           }
-          const reused = await trx
+          const revoked = await trx
             .updateTable('sessions')
             .from('session_used_refresh_hashes')
-            .set({ revoked_at: sql<Date>`coalesce(sessions.revoked_at, ${next.now})` })
+            .set({ revoked_at: next.now })
             .whereRef('session_used_refresh_hashes.session_id', '=', 'sessions.id')
             .where('session_used_refresh_hashes.hash', '=', presentedHash)
+            .where('sessions.revoked_at', 'is', null)
             .returning(SESSION_COLUMNS)
             .executeTakeFirst();
+          // Only the presentation that ended the session records it.
+          if (revoked) await new KyselyAuditLog(trx).record(reuse(toSession(revoked)));
+          const reused =
+            revoked ??
+            (await trx
+              .selectFrom('sessions')
+              .innerJoin('session_used_refresh_hashes', 'session_id', 'sessions.id')
+              .select(SESSION_COLUMNS)
+              .where('session_used_refresh_hashes.hash', '=', presentedHash)
+              .executeTakeFirst());
           return reused
             ? { outcome: 'reused', session: toSession(reused) }
             : { outcome: 'unknown' };
@@ -85,28 +117,35 @@ export class KyselySessionRepository implements SessionRepository {
     );
   }
 
-  async revokeByRefreshHash(refreshHash: string, now: Date): Promise<boolean> {
-    const result = await guarded(() =>
-      this.db
-        .updateTable('sessions')
-        .set({ revoked_at: now })
-        .where('revoked_at', 'is', null)
-        .where((eb) =>
-          eb.or([
-            eb('refresh_hash', '=', refreshHash),
-            eb(
-              'id',
-              '=',
-              eb
-                .selectFrom('session_used_refresh_hashes')
-                .select('session_id')
-                .where('hash', '=', refreshHash),
-            ),
-          ]),
-        )
-        .executeTakeFirst(),
+  async revokeByRefreshHash(
+    refreshHash: string,
+    now: Date,
+    audit: (session: Session) => AuditEntry,
+  ): Promise<boolean> {
+    const ended = await this.endRecorded(
+      (db) =>
+        db
+          .updateTable('sessions')
+          .set({ revoked_at: now })
+          .where('revoked_at', 'is', null)
+          .where((eb) =>
+            eb.or([
+              eb('refresh_hash', '=', refreshHash),
+              eb(
+                'id',
+                '=',
+                eb
+                  .selectFrom('session_used_refresh_hashes')
+                  .select('session_id')
+                  .where('hash', '=', refreshHash),
+              ),
+            ]),
+          )
+          .returning(SESSION_COLUMNS)
+          .execute(),
+      (rows) => rows[0] && audit(toSession(rows[0])),
     );
-    return result.numUpdatedRows > 0n;
+    return ended > 0;
   }
 
   async listLive(userId: string, now: Date): Promise<Session[]> {
@@ -124,32 +163,56 @@ export class KyselySessionRepository implements SessionRepository {
     return rows.map(toSession);
   }
 
-  async revoke(userId: string, sessionId: string, now: Date): Promise<boolean> {
+  async revoke(userId: string, sessionId: string, now: Date, audit: AuditEntry): Promise<boolean> {
     if (!UUID.test(userId) || !UUID.test(sessionId)) return false;
-    const result = await guarded(() =>
-      this.db
-        .updateTable('sessions')
-        .set({ revoked_at: now })
-        .where('id', '=', sessionId)
-        .where('user_id', '=', userId)
-        .where('revoked_at', 'is', null)
-        .where('expires_at', '>', now)
-        .executeTakeFirst(),
+    const ended = await this.endRecorded(
+      (db) =>
+        db
+          .updateTable('sessions')
+          .set({ revoked_at: now })
+          .where('id', '=', sessionId)
+          .where('user_id', '=', userId)
+          .where('revoked_at', 'is', null)
+          .where('expires_at', '>', now)
+          .returning(SESSION_COLUMNS)
+          .execute(),
+      () => audit,
     );
-    return result.numUpdatedRows === 1n;
+    return ended === 1;
   }
 
-  async revokeAll(userId: string, now: Date): Promise<number> {
-    const result = await guarded(() =>
-      this.db
-        .updateTable('sessions')
-        .set({ revoked_at: now })
-        .where('user_id', '=', userId)
-        .where('revoked_at', 'is', null)
-        .where('expires_at', '>', now)
-        .executeTakeFirst(),
+  async revokeAll(userId: string, now: Date, audit: AuditEntry): Promise<number> {
+    return this.endRecorded(
+      (db) =>
+        db
+          .updateTable('sessions')
+          .set({ revoked_at: now })
+          .where('user_id', '=', userId)
+          .where('revoked_at', 'is', null)
+          .where('expires_at', '>', now)
+          .returning(SESSION_COLUMNS)
+          .execute(),
+      (rows) => ({ ...audit, detail: { ...audit.detail, count: rows.length } }),
     );
-    return Number(result.numUpdatedRows);
+  }
+
+  /**
+   * Ends sessions and, when any ended, records the entry `audit` makes of them, in one
+   * transaction (the caller's, when this repository runs in one); resolves how many ended.
+   */
+  private async endRecorded(
+    end: (db: Kysely<Database>) => Promise<SessionRowPart[]>,
+    audit: (rows: SessionRowPart[]) => AuditEntry | undefined,
+  ): Promise<number> {
+    const work = async (db: Kysely<Database>) => {
+      const ended = await end(db);
+      const entry = ended.length > 0 ? audit(ended) : undefined;
+      if (entry) await new KyselyAuditLog(db).record(entry);
+      return ended.length;
+    };
+    return guarded(() =>
+      this.db.isTransaction ? work(this.db) : this.db.transaction().execute(work),
+    );
   }
 
   async findSignedInUser(
@@ -177,7 +240,9 @@ export class KyselySessionRepository implements SessionRepository {
   }
 }
 
-function toSession(row: Omit<SessionRow, 'refresh_hash' | 'revoked_at'>): Session {
+type SessionRowPart = Omit<SessionRow, 'refresh_hash' | 'revoked_at'>;
+
+function toSession(row: SessionRowPart): Session {
   return {
     id: row.id,
     userId: row.user_id,

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Repositories, TokenCipher, UnitOfWork } from '../../application/ports.ts';
 import { guarded } from './database-errors.ts';
+import { KyselyAuditLog } from './kysely-audit-log.ts';
 import { KyselyOutbox } from './kysely-outbox.ts';
 import { KyselySessionRepository } from './kysely-session-repository.ts';
 import { KyselyUserRepository } from './kysely-user-repository.ts';
@@ -21,6 +22,7 @@ export class KyselyUnitOfWork implements UnitOfWork {
           weiboAccounts: new KyselyWeiboAccountRepository(trx, this.cipher),
           outbox: new KyselyOutbox(trx),
           sessions: new KyselySessionRepository(trx),
+          audit: new KyselyAuditLog(trx),
         }),
       ),
     );

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
+import type { AuditAction } from '../../domain/audit.ts';
 import type { WeiboAuthorization } from '../../domain/weibo-account.ts';
 
 export interface Database {
@@ -7,6 +8,19 @@ export interface Database {
   outbox: OutboxTable;
   sessions: SessionsTable;
   session_used_refresh_hashes: SessionUsedRefreshHashesTable;
+  audit_log: AuditLogTable;
+}
+
+export interface AuditLogTable {
+  id: string;
+  at: Date;
+  user_id: string;
+  action: AuditAction;
+  actor: string;
+  ip: string | null;
+  user_agent: string | null;
+  session_id: string | null;
+  detail: ColumnType<Record<string, string | number>, string, never>;
 }
 
 export interface UsersTable {

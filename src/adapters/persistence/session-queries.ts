@@ -12,7 +12,17 @@ const USER_COLUMNS = [
   'users.created_at',
 ] as const;
 
-/** Every sign-in starts one: prepared. */
+/** The audit entry of a session's sign-in, beside the session's own columns. */
+interface SignInAudit {
+  auditId: string;
+  auditAt: Date;
+  auditActor: string;
+  auditIp: string | null;
+  auditUserAgent: string | null;
+  auditDetail: string;
+}
+
+/** A bind or a link starts one (its own audit entry records it): prepared. */
 export const startSession = preparedQuery(
   'weibo_auth_start_session',
   (db, session: Session & { refreshHash: string }) =>
@@ -25,6 +35,54 @@ export const startSession = preparedQuery(
       expires_at: session.expiresAt,
       user_agent: session.userAgent,
     }),
+);
+
+/** Every sign-in starts one, and records it in the audit log in the same statement: prepared. */
+export const startRecordedSession = preparedQuery(
+  'weibo_auth_start_recorded_session',
+  (db, session: Session & { refreshHash: string } & SignInAudit) =>
+    db
+      .with('started', (db) =>
+        db
+          .insertInto('sessions')
+          .values({
+            id: session.id,
+            user_id: session.userId,
+            refresh_hash: session.refreshHash,
+            created_at: session.createdAt,
+            last_used_at: session.lastUsedAt,
+            expires_at: session.expiresAt,
+            user_agent: session.userAgent,
+          })
+          .returning(['id', 'user_id']),
+      )
+      .insertInto('audit_log')
+      .columns([
+        'id',
+        'at',
+        'user_id',
+        'action',
+        'actor',
+        'ip',
+        'user_agent',
+        'session_id',
+        'detail',
+      ])
+      .expression((db) =>
+        db
+          .selectFrom('started')
+          .select(({ val, cast }) => [
+            cast<string>(val(session.auditId), 'uuid').as('id'),
+            cast<Date>(val(session.auditAt), 'timestamptz').as('at'),
+            'started.user_id',
+            val('signed_in').as('action'),
+            val(session.auditActor).as('actor'),
+            val(session.auditIp).as('ip'),
+            val(session.auditUserAgent).as('user_agent'),
+            'started.id',
+            cast<string>(val(session.auditDetail), 'jsonb').as('detail'),
+          ]),
+      ),
 );
 
 /** The signed-in check of every authenticated request: prepared. */
