@@ -48,6 +48,7 @@ export class BindAccount {
       phone: registration.phone,
       email: registration.email,
       createdAt: this.clock.now(),
+      lockedAt: null,
     };
     await this.unitOfWork.transaction(async ({ users, weiboAccounts, outbox, audit }) => {
       await users.add(user);

@@ -1,7 +1,7 @@
 import { hash, randomUUID } from 'node:crypto';
 import type { Requester } from '../domain/audit.ts';
 import { InvalidPassword, InvalidUsername, WrongCredentials } from '../domain/errors.ts';
-import { isUsername, type UserProfile } from '../domain/user-profile.ts';
+import { isUsername, refuseLocked, type UserProfile } from '../domain/user-profile.ts';
 import type { AuditTrail } from './audit-trail.ts';
 import { RateLimited } from './errors.ts';
 import type { AuditLog, PasswordHasher, RateLimiter, UserRepository } from './ports.ts';
@@ -30,7 +30,10 @@ export class Credentials {
     this.dummyHash = passwords.hash(randomUUID());
   }
 
-  /** The user with this name (any ASCII case) and password; throws WrongCredentials. */
+  /**
+   * The user with this name (any ASCII case) and password; throws WrongCredentials, and
+   * AccountLocked for the right password of a locked account.
+   */
   async verify(
     input: { username?: unknown; password?: unknown },
     requester: Requester = {},
@@ -40,7 +43,7 @@ export class Credentials {
     if (typeof password !== 'string') throw new InvalidPassword();
     // No account has such a name (the bind form's rule): nothing to look up, hide or count.
     if (!isUsername(username)) throw new WrongCredentials();
-    return this.limited(username, async () => {
+    const user = await this.limited(username, async () => {
       const user = await this.users.findByUsername(username);
       const hash = user?.passwordHash ?? (await this.dummyHash);
       const matches = await this.passwords.verify(hash, password);
@@ -48,6 +51,9 @@ export class Credentials {
       if (user) await this.recordFailure(user, requester);
       return null;
     });
+    // A wrong password says nothing of a lock; the right one hears of it.
+    refuseLocked(user);
+    return user;
   }
 
   /** Confirms a known user's password, counted against the same limit. */

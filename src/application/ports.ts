@@ -104,6 +104,13 @@ export interface UserRepository {
   lock(id: string): Promise<boolean>;
   /** Deletes the user and, with it, its Weibo account; a no-op for an unknown id. */
   delete(id: string): Promise<void>;
+  /** The users with this email, ignoring letter case. */
+  findByEmail(email: string): Promise<UserProfile[]>;
+  /**
+   * Locks the account (`lock`) or lifts its lock (null); resolves whether anything changed,
+   * false for an account already so (or unknown).
+   */
+  setLock(id: string, lock: { at: Date; reason: string } | null): Promise<boolean>;
 }
 
 /**

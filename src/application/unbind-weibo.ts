@@ -1,4 +1,4 @@
-import type { Requester } from '../domain/audit.ts';
+import type { AuditActor, Requester } from '../domain/audit.ts';
 import { NoWeiboAccount } from '../domain/errors.ts';
 import { userUnboundFromWeibo } from '../domain/events.ts';
 import type { UserProfile } from '../domain/user-profile.ts';
@@ -21,14 +21,18 @@ export class UnbindWeibo {
   async execute(
     user: UserProfile,
     requester: Requester = {},
+    /** Who unbinds: the user, or an administrator (`admin:<key id>`). */
+    actor: AuditActor = 'user',
   ): Promise<{ weiboUid: string; revoked: boolean }> {
     const account = await this.unitOfWork.transaction(async ({ weiboAccounts, outbox, audit }) => {
       const bound = await weiboAccounts.unbind(user.id);
       if (!bound) throw new NoWeiboAccount();
-      await outbox.add(userUnboundFromWeibo(this.ids.uuid(), this.clock.now(), user, bound.uid));
+      const by = actor === 'user' ? 'user' : 'admin';
+      const event = userUnboundFromWeibo(this.ids.uuid(), this.clock.now(), user, bound.uid, by);
+      await outbox.add(event);
       const trail = new AuditTrail(this.clock, this.ids);
       const detail = { weiboUid: bound.uid };
-      await audit.record(trail.entry(user.id, 'unbound', requester, { detail }));
+      await audit.record(trail.entry(user.id, 'unbound', requester, { actor, detail }));
       return bound;
     });
     // A removed app left no token to revoke.

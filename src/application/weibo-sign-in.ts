@@ -1,4 +1,5 @@
 import type { Requester } from '../domain/audit.ts';
+import { refuseLocked } from '../domain/user-profile.ts';
 import { isBound, type WeiboGrant, type WeiboProfile } from '../domain/weibo-account.ts';
 import type {
   OAuthProvider,
@@ -35,6 +36,7 @@ export class WeiboSignIn {
     if (isBound(account)) {
       const user = await this.users.findById(account.userId);
       if (!user) throw new Error(`Weibo account ${account.uid} is bound to a missing user`);
+      refuseLocked(user);
       return { kind: 'signed-in', ...(await this.sessions.start(user, requester, method)) };
     }
     const [bindToken, profile] = await Promise.all([

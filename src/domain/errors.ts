@@ -13,7 +13,9 @@ export type DomainErrorCode =
   | 'ACCOUNT_ALREADY_BOUND'
   | 'NO_WEIBO_ACCOUNT'
   | 'SESSION_EXPIRED'
-  | 'WEIBO_TOKEN_INVALID';
+  | 'WEIBO_TOKEN_INVALID'
+  | 'ACCOUNT_LOCKED'
+  | 'USER_NOT_FOUND';
 
 /** A rule of the domain was broken; `code` is stable and mapped to HTTP by the adapter. */
 export abstract class DomainError extends Error {
@@ -92,4 +94,14 @@ export class RefreshTokenReused extends SessionExpired {
 /** A native app's Weibo token is invalid, expired, another app's, or another uid's. */
 export class WeiboTokenInvalid extends DomainError {
   readonly code = 'WEIBO_TOKEN_INVALID';
+}
+
+/** An administrator locked the account: its sign-ins are refused until unlocked. */
+export class AccountLocked extends DomainError {
+  readonly code = 'ACCOUNT_LOCKED';
+}
+
+/** No account has this id (the admin API answers 404). */
+export class UserNotFound extends DomainError {
+  readonly code = 'USER_NOT_FOUND';
 }

@@ -4,7 +4,18 @@ export type DomainEvent =
   | UserBoundToWeibo
   | UserUnboundFromWeibo
   | UserDeleted
-  | WeiboAuthorizationLost;
+  | WeiboAuthorizationLost
+  | UserLocked
+  | UserUnlocked;
+
+/** An administrator locked the account; its sessions ended with it. */
+export interface UserLocked extends EventBase {
+  type: 'UserLocked';
+}
+
+export interface UserUnlocked extends EventBase {
+  type: 'UserUnlocked';
+}
 
 interface EventBase {
   id: string;
@@ -31,6 +42,8 @@ export interface UserBoundToWeibo extends EventBase {
 export interface UserUnboundFromWeibo extends EventBase {
   type: 'UserUnboundFromWeibo';
   weiboUid: string;
+  /** Who unbound it: the user, or an administrator. */
+  by: 'user' | 'admin';
 }
 
 export interface UserDeleted extends EventBase {
@@ -61,6 +74,7 @@ export function userUnboundFromWeibo(
   occurredAt: Date,
   user: User,
   weiboUid: string,
+  by: 'user' | 'admin' = 'user',
 ): UserUnboundFromWeibo {
   return {
     type: 'UserUnboundFromWeibo',
@@ -69,7 +83,16 @@ export function userUnboundFromWeibo(
     userId: user.id,
     username: user.username,
     weiboUid,
+    by,
   };
+}
+
+export function userLocked(id: string, occurredAt: Date, user: User): UserLocked {
+  return { type: 'UserLocked', id, occurredAt, userId: user.id, username: user.username };
+}
+
+export function userUnlocked(id: string, occurredAt: Date, user: User): UserUnlocked {
+  return { type: 'UserUnlocked', id, occurredAt, userId: user.id, username: user.username };
 }
 
 export function userDeleted(

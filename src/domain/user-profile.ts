@@ -1,4 +1,10 @@
-import { InvalidEmail, InvalidPassword, InvalidPhone, InvalidUsername } from './errors.ts';
+import {
+  AccountLocked,
+  InvalidEmail,
+  InvalidPassword,
+  InvalidPhone,
+  InvalidUsername,
+} from './errors.ts';
 
 export interface UserProfile {
   id: string;
@@ -7,6 +13,8 @@ export interface UserProfile {
   phone: string;
   email: string;
   createdAt: Date;
+  /** Set while an administrator has locked the account: no sign-in is let through. */
+  lockedAt: Date | null;
 }
 
 /** What a person types in the bind form, checked in the order the contract gives. */
@@ -63,4 +71,9 @@ export function parsePhone(value: unknown): string {
   const compact = value.replace(/[\s-]/g, '');
   if (!E164.test(compact) && !MAINLAND_MOBILE.test(compact)) throw new InvalidPhone();
   return compact;
+}
+
+/** Every sign-in passes here once its proof checks out: a locked account goes no further. */
+export function refuseLocked(user: UserProfile): void {
+  if (user.lockedAt !== null) throw new AccountLocked();
 }

@@ -20,6 +20,8 @@ export interface Config {
   weiboBackoffSeconds: number;
   weiboForwardClientIp: boolean;
   weiboExpirySweepSeconds: number;
+  /** The admin API's keys; empty = the admin API is off. */
+  adminApiKeys: string[];
   jwt: {
     privateKeyPem?: string;
     /** PEM keys retired by a rotation: published and accepted, never used to sign. */
@@ -104,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     weiboBackoffSeconds: read.integer('WEIBO_BACKOFF_SECONDS', 60, 1, 86_400),
     weiboForwardClientIp: read.boolean('WEIBO_FORWARD_CLIENT_IP', false),
     weiboExpirySweepSeconds: read.integer('WEIBO_EXPIRY_SWEEP_SECONDS', 3600, 1, 604_800),
+    adminApiKeys: readAdminKeys(read, production),
     outboxQueues: read.list('OUTBOX_QUEUES', ['weibo-auth-events']),
     outboxRelay: read.boolean('OUTBOX_RELAY', true),
     logLevel: read.oneOf('LOG_LEVEL', 'info', [
@@ -146,3 +149,24 @@ function readWeibo(
 }
 
 const WEIBO_CREDENTIALS = ['WEIBO_CLIENT_ID', 'WEIBO_CLIENT_SECRET', 'WEIBO_REDIRECT_URI'];
+
+/** The keys the README shows: anyone can read them, so production refuses them. */
+export const EXAMPLE_ADMIN_KEYS = ['support-desk-key-change-me-0123456789abcdef'];
+const MIN_ADMIN_KEY_LENGTH = 32;
+
+function readAdminKeys(read: ReturnType<typeof environmentReader>, production: boolean) {
+  const keys = read.list('ADMIN_API_KEYS');
+  keys.forEach((key, index) => {
+    if (key.length < MIN_ADMIN_KEY_LENGTH) {
+      read.problems.push(
+        `ADMIN_API_KEYS: key ${index + 1} has ${key.length} characters; each needs at least ${MIN_ADMIN_KEY_LENGTH}`,
+      );
+    }
+    if (production && EXAMPLE_ADMIN_KEYS.includes(key)) {
+      read.problems.push(
+        `ADMIN_API_KEYS: key ${index + 1} is the README's example; make a random one`,
+      );
+    }
+  });
+  return keys;
+}

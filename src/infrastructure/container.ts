@@ -35,10 +35,12 @@ import { Authenticate } from '../application/authenticate.ts';
 import { BindAccount } from '../application/bind-account.ts';
 import { CompleteWeiboLogin } from '../application/complete-weibo-login.ts';
 import { DeleteAccount } from '../application/delete-account.ts';
+import { FindUsers } from '../application/find-users.ts';
 import { HandleWeiboDeauthorization } from '../application/handle-weibo-deauthorization.ts';
 import { LinkWeiboAccount } from '../application/link-weibo-account.ts';
 import { ListActivity } from '../application/list-activity.ts';
 import { ListWeiboFriends } from '../application/list-weibo-friends.ts';
+import { LockUser } from '../application/lock-user.ts';
 import type {
   Clock,
   EventPublisher,
@@ -206,6 +208,9 @@ export function buildContainer(resources: Resources): Container {
       deleteAccount: get(DeleteAccount),
       signInWithWeiboApp: get(SignInWithWeiboApp),
       listActivity: get(ListActivity),
+      adminApiKeys: config.adminApiKeys,
+      findUsers: get(FindUsers),
+      lockUser: get(LockUser),
       handleWeiboDeauthorization: get(HandleWeiboDeauthorization),
       sessions: get(Sessions),
       cookieSecure: config.cookieSecure,

@@ -11,10 +11,12 @@ import { BindAccount } from '../application/bind-account.ts';
 import { CompleteWeiboLogin } from '../application/complete-weibo-login.ts';
 import { Credentials } from '../application/credentials.ts';
 import { DeleteAccount } from '../application/delete-account.ts';
+import { FindUsers } from '../application/find-users.ts';
 import { HandleWeiboDeauthorization } from '../application/handle-weibo-deauthorization.ts';
 import { LinkWeiboAccount } from '../application/link-weibo-account.ts';
 import { ListActivity } from '../application/list-activity.ts';
 import { ListWeiboFriends } from '../application/list-weibo-friends.ts';
+import { LockUser } from '../application/lock-user.ts';
 import type {
   Clock,
   IdGenerator,
@@ -115,6 +117,8 @@ export function bindUseCases(
   );
   bindClass(container, Authenticate, [tokens, SESSIONS, CLOCK]);
   bindClass(container, ListActivity, [KyselyAuditLog]);
+  bindClass(container, FindUsers, [users, weiboAccounts, SESSIONS, CLOCK]);
+  bindClass(container, LockUser, [KyselyUnitOfWork, CLOCK, IDS]);
   bindClass(container, SignInWithPassword, [Credentials, Sessions]);
   bindClass(container, ListWeiboFriends, [
     weiboAccounts,

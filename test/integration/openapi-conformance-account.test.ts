@@ -329,6 +329,7 @@ describe('what no request can make a healthy service answer, from the same app',
     phone: '+8613800138000',
     email: 'alice@example.com',
     createdAt: new Date(),
+    lockedAt: null,
   };
   const credentials = { username: user.username, password: PASSWORD };
   const sessionId = '00000000-0000-4000-8000-0000000005e5';

@@ -255,6 +255,7 @@ describe('what no request can make a healthy service answer, from the same app',
     phone: '+8613800138000',
     email: 'carol@example.com',
     createdAt: new Date('2026-11-24T07:00:00Z'),
+    lockedAt: null,
   };
   const sessionId = '00000000-0000-4000-8000-0000000005e5';
 

@@ -145,6 +145,46 @@ const CONTRACT: Record<string, Record<number, number[]>> = {
     500: [10500],
     503: [10154],
   },
+  'get /admin/v1/users': { 200: [200], 400: [10100], 401: [10170], 500: [10500], 503: [10154] },
+  'get /admin/v1/users/{id}': { 200: [200], 401: [10170], 404: [404], 500: [10500], 503: [10154] },
+  'post /admin/v1/users/{id}/lock': {
+    200: [200],
+    400: [10100, 10155],
+    401: [10170],
+    404: [404],
+    500: [10500],
+    503: [10154],
+  },
+  'post /admin/v1/users/{id}/unlock': {
+    200: [200],
+    401: [10170],
+    404: [404],
+    500: [10500],
+    503: [10154],
+  },
+  'delete /admin/v1/users/{id}/weibo-binding': {
+    200: [200],
+    401: [10170],
+    404: [404],
+    409: [10164],
+    500: [10500],
+    503: [10154],
+  },
+  'delete /admin/v1/users/{id}/sessions': {
+    200: [200],
+    401: [10170],
+    404: [404],
+    500: [10500],
+    503: [10154],
+  },
+  'get /admin/v1/users/{id}/audit': {
+    200: [200],
+    400: [10100],
+    401: [10170],
+    404: [404],
+    500: [10500],
+    503: [10154],
+  },
   'get /healthz': { 200: [] },
   'get /readyz': { 200: [], 503: [10154] },
   'get /.well-known/jwks.json': { 200: [] },
@@ -315,8 +355,9 @@ describe('GET /openapi.json', () => {
     expect(event.properties.source.enum).toEqual(['weibo-auth']);
     expect(event.properties.datacontenttype.enum).toEqual(['application/json']);
     expect(event.properties.time.format).toBe('date-time');
+    const by = type === 'UserUnboundFromWeibo' ? ['by'] : [];
     expect(event.properties.data.required.sort()).toEqual(
-      [at, 'userId', 'username', 'weiboUid'].sort(),
+      [at, 'userId', 'username', 'weiboUid', ...by].sort(),
     );
     expect(event.properties.data.properties[at].format).toBe('date-time');
     // A deleted account may have had no Weibo account bound.
@@ -341,15 +382,28 @@ describe('GET /openapi.json', () => {
     }
   });
 
-  it('documents the bearer login token, on the signed-in operations only', () => {
+  it('documents the bearer login token on the signed-in operations, the admin key on /admin', () => {
     expect(doc.components.securitySchemes).toEqual({
       bearerAuth: expect.objectContaining({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }),
+      adminKey: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
     });
     expect(doc.security).toBeUndefined();
     for (const key of Object.keys(CONTRACT)) {
-      const expected = SIGNED_IN.includes(key) ? [{ bearerAuth: [] }] : undefined;
+      const admin = key.includes(' /admin/');
+      const expected = admin
+        ? [{ adminKey: [] }]
+        : SIGNED_IN.includes(key)
+          ? [{ bearerAuth: [] }]
+          : undefined;
       expect(operation(key).security, key).toEqual(expected);
     }
+  });
+
+  it.each(['UserLocked', 'UserUnlocked'])('describes the CloudEvents envelope of %s', (type) => {
+    const event = resolve(doc.components.schemas[type]);
+    expect(event.properties.type.enum).toEqual([type]);
+    const at = type === 'UserLocked' ? 'lockedAt' : 'unlockedAt';
+    expect(event.properties.data.required.sort()).toEqual([at, 'userId', 'username'].sort());
   });
 
   it("documents the account API's request bodies by their component schemas", () => {

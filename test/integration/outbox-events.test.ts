@@ -6,7 +6,10 @@ import {
   type DomainEvent,
   userBoundToWeibo,
   userDeleted,
+  userLocked,
   userUnboundFromWeibo,
+  userUnlocked,
+  weiboAuthorizationLost,
 } from '../../src/domain/events.ts';
 import {
   createEmbeddedTestDatabase,
@@ -30,7 +33,19 @@ const cases: Array<[string, (id: string) => DomainEvent, Record<string, unknown>
   [
     'UserUnboundFromWeibo',
     (id) => userUnboundFromWeibo(id, at, user, '42'),
-    { ...common, weiboUid: '42', unboundAt: AT },
+    { ...common, weiboUid: '42', unboundAt: AT, by: 'user' },
+  ],
+  [
+    'UserUnboundFromWeibo by an administrator',
+    (id) => userUnboundFromWeibo(id, at, user, '42', 'admin'),
+    { ...common, weiboUid: '42', unboundAt: AT, by: 'admin' },
+  ],
+  ['UserLocked', (id) => userLocked(id, at, user), { ...common, lockedAt: AT }],
+  ['UserUnlocked', (id) => userUnlocked(id, at, user), { ...common, unlockedAt: AT }],
+  [
+    'WeiboAuthorizationLost',
+    (id) => weiboAuthorizationLost(id, at, { userId: user.id, weiboUid: '42' }, 'deauthorized'),
+    { userId: user.id, weiboUid: '42', reason: 'deauthorized', lostAt: AT },
   ],
   [
     'UserDeleted of a user bound to Weibo',

@@ -7,10 +7,12 @@ import { BindAccount } from '../../src/application/bind-account.ts';
 import { CompleteWeiboLogin } from '../../src/application/complete-weibo-login.ts';
 import { Credentials } from '../../src/application/credentials.ts';
 import { DeleteAccount } from '../../src/application/delete-account.ts';
+import { FindUsers } from '../../src/application/find-users.ts';
 import { HandleWeiboDeauthorization } from '../../src/application/handle-weibo-deauthorization.ts';
 import { LinkWeiboAccount } from '../../src/application/link-weibo-account.ts';
 import { ListActivity } from '../../src/application/list-activity.ts';
 import { ListWeiboFriends } from '../../src/application/list-weibo-friends.ts';
+import { LockUser } from '../../src/application/lock-user.ts';
 import type { StateStore, UnitOfWork } from '../../src/application/ports.ts';
 import type { SessionRepository } from '../../src/application/session-ports.ts';
 import { Sessions } from '../../src/application/sessions.ts';
@@ -42,6 +44,7 @@ export interface FakeAppOptions {
   trustProxy?: boolean;
   corsOrigins?: string[];
   readiness?: Parameters<typeof createApp>[0]['readiness'];
+  adminApiKeys?: string[];
 }
 
 /** The app key of the fakes' Weibo app: tokens issued to it are ours. */
@@ -90,6 +93,9 @@ export function appWithFakes(options: FakeAppOptions = {}) {
     startLogin: new StartWeiboLogin(oauth, states, 600),
     completeLogin: new CompleteWeiboLogin(oauth, states, signIn),
     listActivity: new ListActivity(store.auditLog),
+    adminApiKeys: options.adminApiKeys ?? [],
+    findUsers: new FindUsers(users, weiboAccounts, sessionStore, clock),
+    lockUser: new LockUser(unitOfWork, clock, ids),
     signInWithWeiboApp: new SignInWithWeiboApp(oauth, clock, signIn, [FAKE_APP_KEY]),
     handleWeiboDeauthorization: new HandleWeiboDeauthorization(
       weiboAccounts,

@@ -11,6 +11,7 @@ export function aUserProfile(overrides: Partial<UserProfile> = {}): UserProfile 
     phone: '13800138000',
     email: 'someone@example.com',
     createdAt: new Date('2026-11-24T08:00:00.000Z'),
+    lockedAt: null,
     ...overrides,
   };
 }

@@ -267,6 +267,22 @@ export class InMemoryStore implements UnitOfWork {
         this.users.delete(id);
         undo.push(() => this.users.set(id, user));
       },
+      findByEmail: async (email) =>
+        structuredClone(
+          [...this.users.values()].filter(
+            (user) => user.email.toLowerCase() === email.toLowerCase(),
+          ),
+        ),
+      setLock: async (id, lock) => {
+        const user = this.users.get(id);
+        if (!user || (user.lockedAt !== null) === (lock !== null)) return false;
+        const before = user.lockedAt;
+        user.lockedAt = lock ? new Date(lock.at) : null;
+        undo.push(() => {
+          user.lockedAt = before;
+        });
+        return true;
+      },
     };
   }
 

@@ -130,6 +130,9 @@ export function openApiConformance() {
 /** The operations of the account API (SPEC endpoints 4-9), as the document tags them. */
 export const isAccountOperation = (operation: Json) => (operation.tags ?? []).includes('Account');
 
+/** The admin API, as the document tags it. */
+export const isAdminOperation = (operation: Json) => (operation.tags ?? []).includes('Admin');
+
 /** The native app's sign-in and Weibo's deauthorization (SPEC endpoints 12 and 13). */
 export const isWeiboAppOperation = (operation: Json) =>
   (operation.tags ?? []).includes('Native apps and Weibo');

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/infrastructure/config.ts';
+import { ConfigError, EXAMPLE_ADMIN_KEYS, loadConfig } from '../../src/infrastructure/config.ts';
 import { loadKeys } from '../../src/infrastructure/keys.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 
@@ -82,6 +82,41 @@ describe('loadConfig', () => {
       TOKEN_ENCRYPTION_KEY: 'key',
     });
     expect(config.cookieSecure).toBe(true);
+  });
+
+  describe('ADMIN_API_KEYS', () => {
+    const production = {
+      NODE_ENV: 'production',
+      ...WEIBO,
+      DATABASE_URL: 'postgres://db.internal/weibo_auth',
+      REDIS_URL: 'redis://redis.internal:6379',
+      JWT_PRIVATE_KEY: 'pem',
+      TOKEN_ENCRYPTION_KEY: 'key',
+    };
+    const long = 'k'.repeat(32);
+
+    it('is off unless set, and takes comma-separated keys of 32 characters or more', () => {
+      expect(loadConfig({}).adminApiKeys).toEqual([]);
+      expect(loadConfig({ ADMIN_API_KEYS: ` ${long}, ${long}2 ` }).adminApiKeys).toEqual([
+        long,
+        `${long}2`,
+      ]);
+    });
+
+    it('refuses start-up for a key shorter than 32 characters, naming which', () => {
+      expect(problemsOf({ ADMIN_API_KEYS: `${long},short` })).toEqual([
+        'ADMIN_API_KEYS: key 2 has 5 characters; each needs at least 32',
+      ]);
+    });
+
+    it("refuses the README's example key in production only", () => {
+      const [example = ''] = EXAMPLE_ADMIN_KEYS;
+      expect(loadConfig({ ADMIN_API_KEYS: example }).adminApiKeys).toEqual([example]);
+      expect(problemsOf({ ...production, ADMIN_API_KEYS: example })).toEqual([
+        "ADMIN_API_KEYS: key 1 is the README's example; make a random one",
+      ]);
+      expect(loadConfig({ ...production, ADMIN_API_KEYS: long }).adminApiKeys).toEqual([long]);
+    });
   });
 
   it('asks for the rest of the Weibo credentials when only some are set', () => {

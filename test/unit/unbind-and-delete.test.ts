@@ -127,6 +127,7 @@ describe('UnbindWeibo', () => {
         userId: 'user-1',
         username: 'alice',
         weiboUid: UID,
+        by: 'user',
       },
     ]);
   });

@@ -1,8 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Authenticate } from '../../application/authenticate.ts';
 import type { ListActivity } from '../../application/list-activity.ts';
-import type { AuditPosition } from '../../application/ports.ts';
-import { invalidQuery } from './http-errors.ts';
+import { decodeCursor, encodeCursor } from './audit-cursor.ts';
 import { errorResponses, json, openApiRouter, openapiQueryRoute } from './openapi.ts';
 import { answerJson } from './response-headers.ts';
 import { BEARER, type SignedInEnv, signedIn } from './signed-in.ts';
@@ -11,8 +10,6 @@ export interface ActivityRoutesDeps {
   authenticate: Authenticate;
   listActivity: ListActivity;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const ActivityQuery = z.object({
   cursor: z
@@ -109,20 +106,4 @@ export function activityRoutes(deps: ActivityRoutesDeps) {
     return answerJson(c, { code: 200 as const, events, next_cursor: nextCursor }, 200);
   });
   return app;
-}
-
-/**
- * A position as base64url of `<ISO instant>/<id>`. Opaque to clients but not secret: the query
- * is always the asking user's own entries, so a forged cursor can only move within them.
- */
-function encodeCursor(position: AuditPosition): string {
-  return Buffer.from(`${position.at.toISOString()}/${position.id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): AuditPosition {
-  const [instant = '', id = '', ...rest] = Buffer.from(cursor, 'base64url').toString().split('/');
-  const at = new Date(instant);
-  if (rest.length > 0 || !UUID.test(id) || Number.isNaN(at.getTime())) throw invalidQuery();
-  if (at.toISOString() !== instant) throw invalidQuery();
-  return { at, id };
 }

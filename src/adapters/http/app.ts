@@ -6,6 +6,7 @@ import { httpMetrics } from '../metrics/http-metrics.ts';
 import type { ServiceMetrics } from '../metrics/service-metrics.ts';
 import { type AccountRoutesDeps, accountRoutes } from './account-routes.ts';
 import { type ActivityRoutesDeps, activityRoutes } from './activity-routes.ts';
+import { ADMIN_BASE_PATH, type AdminRoutesDeps, adminRoutes } from './admin-routes.ts';
 import { docsRoutes } from './docs-routes.ts';
 import { errorBody, errorResponse, errorStatus } from './error-mapping.ts';
 import { healthRoutes, type ReadinessCheck } from './health-routes.ts';
@@ -28,6 +29,7 @@ import {
 
 interface AppDeps
   extends ActivityRoutesDeps,
+    Omit<AdminRoutesDeps, 'trustProxy'>,
     Omit<WeiboRoutesDeps, 'trustProxy'>,
     Omit<AccountRoutesDeps, 'trustProxy'>,
     Omit<WeiboAppRoutesDeps, 'trustProxy'>,
@@ -87,6 +89,7 @@ export function createApp(deps: AppDeps) {
   app.route('/v1', accountRoutes(routeDeps));
   app.route('/v1', sessionRoutes(routeDeps));
   app.route('/v1', activityRoutes(deps));
+  app.route(ADMIN_BASE_PATH, adminRoutes(routeDeps));
   app.route('/', healthRoutes({ ...deps, metrics: () => deps.serviceMetrics.text() }));
   serveOpenApiDocument(app);
   app.route('/', docsRoutes());

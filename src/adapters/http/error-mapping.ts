@@ -61,6 +61,14 @@ const ERRORS = {
   NO_WEIBO_ACCOUNT: { status: 409, code: 10164, error: 'No Weibo account bound' },
   SESSION_EXPIRED: { status: 401, code: 10165, error: 'Session expired' },
   WEIBO_TOKEN_INVALID: { status: 401, code: 10166, error: 'Invalid Weibo token' },
+  ACCOUNT_LOCKED: { status: 403, code: 10168, error: 'Account locked' },
+  USER_NOT_FOUND: { status: 404, code: 404, error: 'Not found' },
+  NOT_AN_ADMINISTRATOR: {
+    status: 401,
+    code: 10170,
+    error: 'Not an administrator',
+    headers: { 'WWW-Authenticate': 'Bearer' },
+  },
   WEIBO_RATE_LIMITED: {
     status: 503,
     code: 10167,

@@ -16,6 +16,7 @@ const EVENT_DATA = {
     username: z.string(),
     weiboUid: z.string(),
     unboundAt: instant,
+    by: z.enum(['user', 'admin']).openapi({ description: 'Who unbound it.' }),
   }),
   UserDeleted: z.object({
     userId: z.uuid(),
@@ -26,6 +27,8 @@ const EVENT_DATA = {
       .openapi({ description: 'null when no Weibo account was bound.' }),
     deletedAt: instant,
   }),
+  UserLocked: z.object({ userId: z.uuid(), username: z.string(), lockedAt: instant }),
+  UserUnlocked: z.object({ userId: z.uuid(), username: z.string(), unlockedAt: instant }),
   WeiboAuthorizationLost: z.object({
     userId: z.uuid(),
     weiboUid: z.string(),

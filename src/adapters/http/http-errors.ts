@@ -1,4 +1,4 @@
-export type HttpErrorCode = 'INVALID_QUERY' | 'INVALID_BODY';
+export type HttpErrorCode = 'INVALID_QUERY' | 'INVALID_BODY' | 'NOT_AN_ADMINISTRATOR';
 
 /** Errors only the HTTP edge raises: malformed requests. */
 export class HttpError extends Error {
@@ -9,3 +9,4 @@ export class HttpError extends Error {
 
 export const invalidQuery = () => new HttpError('INVALID_QUERY');
 export const invalidBody = () => new HttpError('INVALID_BODY');
+export const notAnAdministrator = () => new HttpError('NOT_AN_ADMINISTRATOR');

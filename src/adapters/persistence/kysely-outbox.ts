@@ -38,12 +38,20 @@ function dataOf(event: DomainEvent): CloudEvent['data'] {
       return { userId, username, weiboUid, boundAt: at };
     }
     case 'UserUnboundFromWeibo': {
-      const { userId, username, weiboUid } = event;
-      return { userId, username, weiboUid, unboundAt: at };
+      const { userId, username, weiboUid, by } = event;
+      return { userId, username, weiboUid, unboundAt: at, by };
     }
     case 'UserDeleted': {
       const { userId, username, weiboUid } = event;
       return { userId, username, weiboUid, deletedAt: at };
+    }
+    case 'UserLocked': {
+      const { userId, username } = event;
+      return { userId, username, lockedAt: at };
+    }
+    case 'UserUnlocked': {
+      const { userId, username } = event;
+      return { userId, username, unlockedAt: at };
     }
     case 'WeiboAuthorizationLost': {
       const { userId, weiboUid, reason } = event;

@@ -10,7 +10,7 @@ import type { Database, UserRow } from './schema.ts';
 const userById = preparedQuery('weibo_auth_user_by_id', (db, values: { id: string }) =>
   db
     .selectFrom('users')
-    .select(['id', 'username', 'password_hash', 'phone', 'email', 'created_at'])
+    .select(['id', 'username', 'password_hash', 'phone', 'email', 'created_at', 'locked_at'])
     .where('id', '=', values.id),
 );
 
@@ -62,13 +62,39 @@ export class KyselyUserRepository implements UserRepository {
     return row !== undefined;
   }
 
+  /** By the index on lower(email); a UUID-free search, so any text is safe to pass. */
+  async findByEmail(email: string): Promise<UserProfile[]> {
+    const rows = await guarded(() =>
+      this.db
+        .selectFrom('users')
+        .select(['id', 'username', 'password_hash', 'phone', 'email', 'created_at', 'locked_at'])
+        .where(sql`lower(email)`, '=', sql`lower(${email})`)
+        .orderBy('created_at')
+        .limit(100)
+        .execute(),
+    );
+    return rows.map(toUserProfile);
+  }
+
+  async setLock(id: string, lock: { at: Date; reason: string } | null): Promise<boolean> {
+    const result = await guarded(() =>
+      this.db
+        .updateTable('users')
+        .set({ locked_at: lock?.at ?? null, lock_reason: lock?.reason ?? null })
+        .where('id', '=', id)
+        .where('locked_at', lock ? 'is' : 'is not', null)
+        .executeTakeFirst(),
+    );
+    return result.numUpdatedRows === 1n;
+  }
+
   /** The foreign key's `on delete cascade` deletes the user's Weibo account with it. */
   async delete(id: string): Promise<void> {
     await guarded(() => this.db.deleteFrom('users').where('id', '=', id).execute());
   }
 }
 
-export function toUserProfile(row: UserRow): UserProfile {
+export function toUserProfile(row: Omit<UserRow, 'lock_reason'>): UserProfile {
   return {
     id: row.id,
     username: row.username,
@@ -76,5 +102,6 @@ export function toUserProfile(row: UserRow): UserProfile {
     phone: row.phone,
     email: row.email,
     createdAt: row.created_at,
+    lockedAt: row.locked_at,
   };
 }

@@ -30,6 +30,8 @@ export interface UsersTable {
   phone: string;
   email: string;
   created_at: ColumnType<Date, Date | undefined, never>;
+  locked_at: Date | null;
+  lock_reason: string | null;
 }
 
 export interface WeiboAccountsTable {

@@ -10,6 +10,7 @@ const USER_COLUMNS = [
   'users.phone',
   'users.email',
   'users.created_at',
+  'users.locked_at',
 ] as const;
 
 /** The audit entry of a session's sign-in, beside the session's own columns. */
