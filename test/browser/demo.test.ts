@@ -116,6 +116,18 @@ const storageText = async (page: Page) =>
     await storedRecord(page),
   ]);
 const sessionItems = (page: Page) => page.locator('#sessions li');
+/** The login token's claims as #claims lists them, a row each: name, value as shown. */
+const shownClaims = async (page: Page) =>
+  Object.fromEntries(
+    await page
+      .locator('#claims [data-claim]')
+      .evaluateAll((rows) =>
+        rows.map((row) => [row.dataset.claim, row.querySelector('dd code')?.textContent]),
+      ),
+  ) as Record<string, string>;
+/** The actions #activity lists, newest first. */
+const activityActions = (page: Page) =>
+  page.locator('#activity li').evaluateAll((items) => items.map((li) => li.dataset.action));
 const isRefresh = (response: Response) => new URL(response.url()).pathname === '/v1/tokens/refresh';
 
 /** A refresh (or a password sign-in) made by the test itself, outside any browser. */
@@ -173,7 +185,7 @@ it('signs up with Weibo, lists friends, unlinks, signs in by password, links aga
     expect(page.url()).toBe(`${service.url}/`);
     expect(await text(page, '#whoami')).toBe('Xiaoming');
     expect(await text(page, '#weibo-status')).toMatch(/^Weibo is bound \(uid 1000000001, since /);
-    const claims = JSON.parse((await page.textContent('#claims')) ?? '{}');
+    const claims = await shownClaims(page);
     expect(claims).toMatchObject({ username: 'Xiaoming', iss: 'weibo-auth', aud: 'weibo-auth' });
     // Five a page by default: both friends, no next page.
     await visible(page, '#page-info', 'Page 1, 2 in all');
@@ -242,6 +254,33 @@ it('signs up with Weibo, lists friends, unlinks, signs in by password, links aga
     expect(await page.isHidden('#error')).toBe(true);
     expect(await text(page, '#whoami')).toBe('Xiaoming');
     await visible(page, '#weibo-status', 'Weibo is not bound');
+    // The security activity, newest first: this sign-in, then the wrong password before it.
+    await expect
+      .poll(async () => (await activityActions(page)).slice(0, 2), eventually)
+      .toEqual(['signed_in', 'sign_in_failed']);
+    const [signIn, failed] = await page.locator('#activity li').all();
+    expect(await signIn?.locator('.badge').textContent()).toBe('this session');
+    expect(await signIn?.textContent()).toMatch(/^Signed in · password this session.*, IP /);
+    expect(await failed?.locator('.badge').count()).toBe(0);
+    expect(await failed?.textContent()).toMatch(/^Failed sign-in · password.*, IP /);
+    expect(await activityActions(page)).toContain('unbound');
+    // Every claim of the login token, its instants also as dates.
+    const claimsText = await text(page, '#claims');
+    for (const claim of ['sub', 'iat', 'exp']) expect(claimsText).toContain(claim);
+    const claims = await shownClaims(page);
+    expect(Object.keys(claims).sort()).toEqual([
+      'aud',
+      'exp',
+      'iat',
+      'iss',
+      'sid',
+      'sub',
+      'username',
+    ]);
+    expect(claims).toMatchObject({ username: 'Xiaoming', iss: 'weibo-auth', aud: 'weibo-auth' });
+    expect(Number(claims.exp)).toBeGreaterThan(Number(claims.iat));
+    const year = String(new Date(Number(claims.exp) * 1000).getFullYear());
+    expect(await text(page, '#claims [data-claim="exp"] small')).toContain(year);
   });
 
   await step(page, '9-link-existing-account', async () => {
