@@ -253,6 +253,17 @@ export interface RatePlace {
   giveBack(): Promise<void>;
 }
 
+/**
+ * What housekeeping deletes, a bounded batch per call, each in a short transaction of its own.
+ * One caller at a time: a concurrent one deletes nothing and resolves 0 at once.
+ */
+export interface HousekeepingStore {
+  /** Sessions past their lifetime at `now`, or ended before `endedBefore`; resolves how many. */
+  purgeSessions(now: Date, endedBefore: Date, limit: number): Promise<number>;
+  /** Audit entries older than `before`; resolves how many. */
+  purgeAudit(before: Date, limit: number): Promise<number>;
+}
+
 export interface Clock {
   now(): Date;
 }

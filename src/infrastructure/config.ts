@@ -22,6 +22,8 @@ export interface Config {
   weiboExpirySweepSeconds: number;
   /** The admin API's keys; empty = the admin API is off. */
   adminApiKeys: string[];
+  /** How long audit entries are kept. */
+  auditRetentionDays: number;
   jwt: {
     privateKeyPem?: string;
     /** PEM keys retired by a rotation: published and accepted, never used to sign. */
@@ -107,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     weiboForwardClientIp: read.boolean('WEIBO_FORWARD_CLIENT_IP', false),
     weiboExpirySweepSeconds: read.integer('WEIBO_EXPIRY_SWEEP_SECONDS', 3600, 1, 604_800),
     adminApiKeys: readAdminKeys(read, production),
+    auditRetentionDays: read.integer('AUDIT_RETENTION_DAYS', 180, 1, 36_500),
     outboxQueues: read.list('OUTBOX_QUEUES', ['weibo-auth-events']),
     outboxRelay: read.boolean('OUTBOX_RELAY', true),
     logLevel: read.oneOf('LOG_LEVEL', 'info', [

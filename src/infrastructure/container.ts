@@ -17,6 +17,7 @@ import { BullMqEventPublisher } from '../adapters/outbox/bullmq-event-publisher.
 import { LoggingEventPublisher } from '../adapters/outbox/logging-event-publisher.ts';
 import { OutboxRelay } from '../adapters/outbox/outbox-relay.ts';
 import { KyselyAuditLog } from '../adapters/persistence/kysely-audit-log.ts';
+import { KyselyHousekeeping } from '../adapters/persistence/kysely-housekeeping.ts';
 import { KyselyOutboxStore } from '../adapters/persistence/kysely-outbox-store.ts';
 import { KyselySessionRepository } from '../adapters/persistence/kysely-session-repository.ts';
 import { KyselyUnitOfWork } from '../adapters/persistence/kysely-unit-of-work.ts';
@@ -37,6 +38,7 @@ import { CompleteWeiboLogin } from '../application/complete-weibo-login.ts';
 import { DeleteAccount } from '../application/delete-account.ts';
 import { FindUsers } from '../application/find-users.ts';
 import { HandleWeiboDeauthorization } from '../application/handle-weibo-deauthorization.ts';
+import { Housekeeping } from '../application/housekeeping.ts';
 import { LinkWeiboAccount } from '../application/link-weibo-account.ts';
 import { ListActivity } from '../application/list-activity.ts';
 import { ListWeiboFriends } from '../application/list-weibo-friends.ts';
@@ -163,6 +165,18 @@ export function buildContainer(resources: Resources): Container {
   bindClass(container, KyselyWeiboAccountRepository, [DATABASE, TOKEN_CIPHER]);
   bindClass(container, KyselyUnitOfWork, [DATABASE, TOKEN_CIPHER]);
   bindClass(container, KyselyAuditLog, [DATABASE]);
+  bindFactory(
+    container,
+    Housekeeping,
+    [CLOCK, METRICS],
+    (clock, metrics) =>
+      new Housekeeping(
+        new KyselyHousekeeping(resources.db),
+        clock,
+        config.auditRetentionDays,
+        (table, rows) => metrics.countPurged(table, rows),
+      ),
+  );
   bindClass(container, KyselyOutboxStore, [DATABASE]);
   bindFactory(
     container,

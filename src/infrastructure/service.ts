@@ -2,14 +2,13 @@ import type { Hono } from 'hono';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { errorBody, errorStatus } from '../adapters/http/error-mapping.ts';
-import { WeiboAuthorizationHealth } from '../application/weibo-authorization-health.ts';
 import type { Config } from './config.ts';
 import { APP, buildContainer, type Resources } from './container.ts';
 import { migrateToLatest, type OpenDatabase, openDatabase } from './database.ts';
 import { listen, type RunningServer } from './http-server.ts';
 import { loadKeys } from './keys.ts';
 import { type RunningRelay, runOutboxRelay } from './outbox.ts';
-import { type PeriodicJob, runPeriodically } from './periodic.ts';
+import { type PeriodicJob, schedulePeriodicJobs } from './periodic.ts';
 import { createRedis, whenReady } from './redis.ts';
 import { SANDBOX_PATH, sandboxWeibo } from './sandbox.ts';
 import { resolve } from './typed-token.ts';
@@ -28,11 +27,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const opened = await openResources(config, logger, { relay: config.outboxRelay });
   let server: RunningServer | undefined;
   let relay: RunningRelay | undefined;
-  let sweep: PeriodicJob | undefined;
+  let jobs: PeriodicJob | undefined;
   const stop = async () => {
     // The server first: requests in flight finish while the stores are still open.
     await server?.close();
-    await sweep?.stop();
+    await jobs?.stop();
     await relay?.stop();
     await opened.close();
   };
@@ -59,16 +58,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     });
     app = resolve(container, APP);
     relay = config.outboxRelay ? runOutboxRelay(container, opened.database) : undefined;
-    const health = resolve(container, WeiboAuthorizationHealth);
-    sweep = runPeriodically(
-      'Weibo expiry sweep',
-      config.weiboExpirySweepSeconds,
-      async () => {
-        const expired = await health.sweepExpired();
-        if (expired > 0) logger.info({ expired }, 'Weibo tokens past their expiry marked expired');
-      },
-      logger,
-    );
+    jobs = schedulePeriodicJobs(container, config, logger);
     const described = describe(opened, config);
     const weiboUsed = sandbox ? `sandbox Weibo at ${server.url}${SANDBOX_PATH}` : weibo?.apiBaseUrl;
     const open = sandbox ? `open ${server.url} and sign in with the sandbox Weibo` : 'serving';

@@ -75,6 +75,13 @@ export class ServiceMetrics {
     registers: this.registers,
   });
 
+  private readonly purged = new Counter({
+    name: 'weibo_auth_housekeeping_purged_total',
+    help: 'Rows housekeeping deleted: ended or expired sessions, audit entries past retention.',
+    labelNames: ['table'] as const,
+    registers: this.registers,
+  });
+
   private readonly sessionEvents = new Counter({
     name: 'weibo_auth_sessions_total',
     help:
@@ -109,6 +116,10 @@ export class ServiceMetrics {
   ): void {
     this.weiboCalls.inc({ endpoint, outcome, error_code: errorCode?.toString() ?? '' });
     this.weiboDuration.observe({ endpoint, outcome }, seconds);
+  }
+
+  countPurged(table: 'sessions' | 'audit', rows: number): void {
+    this.purged.inc({ table }, rows);
   }
 
   countOutboxOutcome(published: number, failed: number): void {
