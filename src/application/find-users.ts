@@ -1,17 +1,12 @@
 import type { UserProfile } from '../domain/user-profile.ts';
-import type { WeiboAuthorization } from '../domain/weibo-account.ts';
+import type { WeiboBinding } from '../domain/weibo-account.ts';
 import type { Clock, UserRepository, WeiboAccountRepository } from './ports.ts';
 import type { SessionRepository } from './session-ports.ts';
 
 /** An account as support sees it: the user, its Weibo binding and its live sessions. */
 export interface AdminUserView {
   user: UserProfile;
-  weibo: {
-    uid: string;
-    boundAt: Date;
-    authorization: WeiboAuthorization;
-    tokenExpiresAt: Date | null;
-  } | null;
+  weibo: WeiboBinding | null;
   liveSessions: number;
 }
 

@@ -1,16 +1,11 @@
 import type { AuditEntry } from '../domain/audit.ts';
 import type { UserProfile } from '../domain/user-profile.ts';
-import type { WeiboAuthorization } from '../domain/weibo-account.ts';
+import type { WeiboBinding } from '../domain/weibo-account.ts';
 
 /** A signed-in user, and the Weibo account bound to it if any. */
 export interface SignedInUser {
   user: UserProfile;
-  weibo: {
-    uid: string;
-    boundAt: Date;
-    authorization: WeiboAuthorization;
-    tokenExpiresAt: Date | null;
-  } | null;
+  weibo: WeiboBinding | null;
 }
 
 /** A signed-in session: what a refresh token keeps alive. */

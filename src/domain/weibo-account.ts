@@ -52,6 +52,14 @@ export interface BoundWeiboAccount {
   authorization: WeiboAuthorization;
 }
 
+/** A user's Weibo binding as the account shows it: never its token. */
+export interface WeiboBinding {
+  uid: string;
+  boundAt: Date;
+  authorization: WeiboAuthorization;
+  tokenExpiresAt: Date | null;
+}
+
 /** What Weibo says of an access token (oauth2/get_token_info). */
 export interface WeiboTokenInfo {
   uid: string;
