@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { OAuthProviderUnavailable, WeiboRateLimited } from '../../application/errors.ts';
 import type { WeiboCaller, WeiboPause } from '../../application/ports.ts';
 import { BodyTooLarge, MAX_WEIBO_BODY_BYTES, readBoundedText } from './bounded-body.ts';
+import { undiciFetch } from './undici-fetch.ts';
 import { errorCodeOf, isOperatorError, isRateLimit, PAUSING_RATE_LIMIT } from './weibo-errors.ts';
 import { isJsonObject } from './weibo-users.ts';
 
@@ -28,6 +29,7 @@ export interface WeiboRequest {
  */
 export class WeiboTransport {
   private readonly apiBaseUrl: string;
+  private readonly client = ofetch.create({}, { fetch: undiciFetch() });
 
   constructor(
     private readonly options: WeiboTransportOptions,
@@ -69,7 +71,7 @@ export class WeiboTransport {
     if (request.query) url.search = request.query.toString();
     const clientIp = this.options.forwardClientIp ? request.caller?.clientIp : undefined;
     try {
-      const response = await ofetch.raw(url.toString(), {
+      const response = await this.client.raw(url.toString(), {
         method: request.form ? 'POST' : 'GET',
         body: request.form,
         headers: { accept: 'application/json', ...(clientIp && { 'API-RemoteIP': clientIp }) },
