@@ -1,7 +1,8 @@
 import type { Requester } from '../domain/audit.ts';
 import { StateInvalid } from '../domain/errors.ts';
 import { matchesBinding } from './browser-binding.ts';
-import type { OAuthProvider, StateStore } from './ports.ts';
+import type { StateStore } from './ports.ts';
+import type { OAuthProvider } from './weibo-ports.ts';
 import type { WeiboSignIn, WeiboSignInResult } from './weibo-sign-in.ts';
 
 export interface CompleteWeiboLoginInput {

@@ -4,7 +4,8 @@ import { userDeleted } from '../domain/events.ts';
 import type { UserProfile } from '../domain/user-profile.ts';
 import { AuditTrail } from './audit-trail.ts';
 import type { Credentials } from './credentials.ts';
-import type { Clock, IdGenerator, OAuthProvider, UnitOfWork } from './ports.ts';
+import type { Clock, IdGenerator, UnitOfWork } from './ports.ts';
+import type { OAuthProvider } from './weibo-ports.ts';
 
 /**
  * Deletes the account (endpoint 9), confirmed by its password: the user, its Weibo account

@@ -1,6 +1,7 @@
 import { RateLimiterUnavailable, WeiboAuthorizationExpired } from './errors.ts';
-import type { OAuthProvider, RateLimiter, WeiboAccountRepository } from './ports.ts';
+import type { RateLimiter, WeiboAccountRepository } from './ports.ts';
 import type { WeiboAuthorizationHealth } from './weibo-authorization-health.ts';
+import type { OAuthProvider } from './weibo-ports.ts';
 
 const UID = /^[0-9]{1,20}$/;
 const MINUTE = 60;

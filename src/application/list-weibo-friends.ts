@@ -2,8 +2,9 @@ import type { Requester } from '../domain/audit.ts';
 import { NoWeiboAccount } from '../domain/errors.ts';
 import type { WeiboFriendsPage } from '../domain/weibo-account.ts';
 import { WeiboAuthorizationExpired } from './errors.ts';
-import type { Clock, OAuthProvider, WeiboAccountRepository } from './ports.ts';
+import type { Clock, WeiboAccountRepository } from './ports.ts';
 import type { WeiboAuthorizationHealth } from './weibo-authorization-health.ts';
+import type { OAuthProvider } from './weibo-ports.ts';
 
 /** A page of the user's Weibo friends who use this app, read with the stored token (endpoint 6). */
 export class ListWeiboFriends {

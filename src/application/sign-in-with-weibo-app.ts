@@ -1,7 +1,8 @@
 import type { Requester } from '../domain/audit.ts';
 import { WeiboTokenInvalid } from '../domain/errors.ts';
 import { WeiboAuthorizationExpired } from './errors.ts';
-import type { Clock, OAuthProvider } from './ports.ts';
+import type { Clock } from './ports.ts';
+import type { OAuthProvider } from './weibo-ports.ts';
 import type { WeiboSignIn, WeiboSignInResult } from './weibo-sign-in.ts';
 
 /**

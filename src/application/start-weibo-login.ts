@@ -1,7 +1,8 @@
 import { parseReturnTo } from '../domain/return-to.ts';
 import { bindingHash, isWellFormedSecret, newSecret } from './browser-binding.ts';
 import { RateLimited } from './errors.ts';
-import type { Display, OAuthProvider, RateCount, StateStore } from './ports.ts';
+import type { RateCount, StateStore } from './ports.ts';
+import type { Display, OAuthProvider } from './weibo-ports.ts';
 
 export interface StartWeiboLoginInput {
   returnTo?: string;

@@ -3,7 +3,8 @@ import { NoWeiboAccount } from '../domain/errors.ts';
 import { userUnboundFromWeibo } from '../domain/events.ts';
 import type { UserProfile } from '../domain/user-profile.ts';
 import { AuditTrail } from './audit-trail.ts';
-import type { Clock, IdGenerator, OAuthProvider, UnitOfWork } from './ports.ts';
+import type { Clock, IdGenerator, UnitOfWork } from './ports.ts';
+import type { OAuthProvider } from './weibo-ports.ts';
 
 /**
  * Unbinds Weibo (endpoint 8): the stored account and its token are deleted with the event in

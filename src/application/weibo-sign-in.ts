@@ -1,13 +1,9 @@
 import type { Requester } from '../domain/audit.ts';
 import { refuseLocked } from '../domain/user-profile.ts';
 import { isBound, type WeiboGrant, type WeiboProfile } from '../domain/weibo-account.ts';
-import type {
-  OAuthProvider,
-  TokenIssuer,
-  UserRepository,
-  WeiboAccountRepository,
-} from './ports.ts';
+import type { TokenIssuer, UserRepository, WeiboAccountRepository } from './ports.ts';
 import type { Sessions, SignedIn } from './sessions.ts';
+import type { OAuthProvider } from './weibo-ports.ts';
 
 export type WeiboSignInResult =
   | ({ kind: 'signed-in' } & SignedIn)

@@ -47,11 +47,9 @@ import type {
   Clock,
   EventPublisher,
   IdGenerator,
-  OAuthProvider,
   RateLimiter,
   StateStore,
   TokenCipher,
-  WeiboPause,
 } from '../application/ports.ts';
 import type { SessionRepository } from '../application/session-ports.ts';
 import { Sessions } from '../application/sessions.ts';
@@ -59,6 +57,7 @@ import { SignInWithPassword } from '../application/sign-in-with-password.ts';
 import { SignInWithWeiboApp } from '../application/sign-in-with-weibo-app.ts';
 import { StartWeiboLogin } from '../application/start-weibo-login.ts';
 import { UnbindWeibo } from '../application/unbind-weibo.ts';
+import type { OAuthProvider, WeiboPause } from '../application/weibo-ports.ts';
 import type { Config, WeiboConfig } from './config.ts';
 import { readinessChecks } from './readiness.ts';
 import { developmentApps } from './sandbox.ts';

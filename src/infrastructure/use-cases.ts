@@ -17,13 +17,7 @@ import { LinkWeiboAccount } from '../application/link-weibo-account.ts';
 import { ListActivity } from '../application/list-activity.ts';
 import { ListWeiboFriends } from '../application/list-weibo-friends.ts';
 import { LockUser } from '../application/lock-user.ts';
-import type {
-  Clock,
-  IdGenerator,
-  OAuthProvider,
-  RateLimiter,
-  StateStore,
-} from '../application/ports.ts';
+import type { Clock, IdGenerator, RateLimiter, StateStore } from '../application/ports.ts';
 import type { SessionRepository } from '../application/session-ports.ts';
 import { Sessions } from '../application/sessions.ts';
 import { SignInWithPassword } from '../application/sign-in-with-password.ts';
@@ -31,6 +25,7 @@ import { SignInWithWeiboApp } from '../application/sign-in-with-weibo-app.ts';
 import { StartWeiboLogin } from '../application/start-weibo-login.ts';
 import { UnbindWeibo } from '../application/unbind-weibo.ts';
 import { WeiboAuthorizationHealth } from '../application/weibo-authorization-health.ts';
+import type { OAuthProvider } from '../application/weibo-ports.ts';
 import { WeiboSignIn } from '../application/weibo-sign-in.ts';
 import type { Config } from './config.ts';
 import { bindClass, bindFactory, type Token } from './typed-token.ts';

@@ -2,7 +2,11 @@ import { CompiledQuery, type RootOperationNode, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KyselyOutbox } from '../../src/adapters/persistence/kysely-outbox.ts';
 import { KyselyOutboxStore } from '../../src/adapters/persistence/kysely-outbox-store.ts';
-import type { ClaimedMessage, OutboxStore, PublishOutcome } from '../../src/application/ports.ts';
+import type {
+  ClaimedMessage,
+  OutboxStore,
+  PublishOutcome,
+} from '../../src/application/outbox-ports.ts';
 import { userBoundToWeibo } from '../../src/domain/events.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { FakeClock } from '../support/fakes.ts';

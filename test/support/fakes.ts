@@ -2,12 +2,10 @@ import { AuditTrail } from '../../src/application/audit-trail.ts';
 import { RateLimiterUnavailable, WeiboAuthorizationExpired } from '../../src/application/errors.ts';
 import type {
   AuditLog,
-  AuthorizationRequest,
   BindOutcome,
   Clock,
   IdGenerator,
   LoginTokenSubject,
-  OAuthProvider,
   Outbox,
   PasswordHasher,
   RateLimiter,
@@ -18,6 +16,7 @@ import type {
   UserRepository,
   WeiboAccountRepository,
 } from '../../src/application/ports.ts';
+import type { AuthorizationRequest, OAuthProvider } from '../../src/application/weibo-ports.ts';
 import type { AuditEntry } from '../../src/domain/audit.ts';
 import { BindTokenInvalid, NotSignedIn, UsernameTaken } from '../../src/domain/errors.ts';
 import type { DomainEvent } from '../../src/domain/events.ts';

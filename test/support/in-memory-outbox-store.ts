@@ -1,10 +1,9 @@
 import type {
   ClaimedMessage,
-  Clock,
-  OutboxMessage,
   OutboxStore,
   PublishOutcome,
-} from '../../src/application/ports.ts';
+} from '../../src/application/outbox-ports.ts';
+import type { Clock, OutboxMessage } from '../../src/application/ports.ts';
 import { FakeClock } from './fakes.ts';
 
 export interface OutboxRow {

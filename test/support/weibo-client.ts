@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import { InMemoryWeiboPause } from '../../src/adapters/memory/in-memory-weibo-pause.ts';
 import { WeiboOAuthClient } from '../../src/adapters/weibo/weibo-oauth-client.ts';
 import { WeiboTransport } from '../../src/adapters/weibo/weibo-transport.ts';
-import type { Clock, WeiboPause } from '../../src/application/ports.ts';
+import type { Clock } from '../../src/application/ports.ts';
+import type { WeiboPause } from '../../src/application/weibo-ports.ts';
 import type { WeiboConfig } from '../../src/infrastructure/config.ts';
 import { silentLogger } from './silent-logger.ts';
 

@@ -12,13 +12,10 @@ import {
   StateStoreUnavailable,
   WeiboAuthorizationExpired,
 } from '../../src/application/errors.ts';
-import type {
-  EventPublisher,
-  OAuthProvider,
-  OutboxStore,
-  PendingLogin,
-} from '../../src/application/ports.ts';
+import type { OutboxStore } from '../../src/application/outbox-ports.ts';
+import type { EventPublisher, PendingLogin } from '../../src/application/ports.ts';
 import { Sessions } from '../../src/application/sessions.ts';
+import type { OAuthProvider } from '../../src/application/weibo-ports.ts';
 import { RefreshTokenReused, SessionExpired } from '../../src/domain/errors.ts';
 import type { WeiboFriendsPage, WeiboGrant } from '../../src/domain/weibo-account.ts';
 import { aUserProfile } from '../support/builders.ts';

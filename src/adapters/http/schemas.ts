@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import type { Display } from '../../application/ports.ts';
+import type { Display } from '../../application/weibo-ports.ts';
 
 const DISPLAYS = ['default', 'mobile', 'wap', 'client'] as const satisfies readonly Display[];
 const MAX_PARAM_LENGTH = 512;

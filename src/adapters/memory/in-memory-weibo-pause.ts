@@ -1,4 +1,5 @@
-import type { Clock, WeiboPause } from '../../application/ports.ts';
+import type { Clock } from '../../application/ports.ts';
+import type { WeiboPause } from '../../application/weibo-ports.ts';
 
 /** The pause of this process only: for a single instance without Redis. */
 export class InMemoryWeiboPause implements WeiboPause {

@@ -5,7 +5,11 @@ import {
   WeiboAuthorizationExpired,
   WeiboRateLimited,
 } from '../../application/errors.ts';
-import type { AuthorizationRequest, OAuthProvider, WeiboCaller } from '../../application/ports.ts';
+import type {
+  AuthorizationRequest,
+  OAuthProvider,
+  WeiboCaller,
+} from '../../application/weibo-ports.ts';
 import type {
   WeiboFriendsPage,
   WeiboGrant,

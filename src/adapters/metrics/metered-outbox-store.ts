@@ -1,4 +1,8 @@
-import type { ClaimedMessage, OutboxStore, PublishOutcome } from '../../application/ports.ts';
+import type {
+  ClaimedMessage,
+  OutboxStore,
+  PublishOutcome,
+} from '../../application/outbox-ports.ts';
 import type { ServiceMetrics } from './service-metrics.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
-import type { OutboxStore } from '../../application/ports.ts';
+import type { OutboxStore } from '../../application/outbox-ports.ts';
 
 const BACKLOG_READ_TIMEOUT_MS = 2_000;
 

@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
-import type { OutboxStore } from '../../application/ports.ts';
+import type { OutboxStore } from '../../application/outbox-ports.ts';
 import { registerOutboxBacklogGauges } from './outbox-backlog-gauges.ts';
 
 export type WeiboCallOutcome = 'ok' | 'refused' | 'rate_limited' | 'unavailable' | 'error';

@@ -1,11 +1,10 @@
 import type { Logger } from 'pino';
 import type {
   ClaimedMessage,
-  EventPublisher,
-  OutboxMessage,
   OutboxStore,
   PublishOutcome,
-} from '../../application/ports.ts';
+} from '../../application/outbox-ports.ts';
+import type { EventPublisher, OutboxMessage } from '../../application/ports.ts';
 
 export interface OutboxRelayOptions {
   batchSize: number;

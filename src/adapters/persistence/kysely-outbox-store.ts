@@ -1,5 +1,9 @@
 import { type Kysely, sql } from 'kysely';
-import type { ClaimedMessage, OutboxStore, PublishOutcome } from '../../application/ports.ts';
+import type {
+  ClaimedMessage,
+  OutboxStore,
+  PublishOutcome,
+} from '../../application/outbox-ports.ts';
 import type { Database } from './schema.ts';
 
 /**

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { Clock, WeiboPause } from '../../application/ports.ts';
+import type { Clock } from '../../application/ports.ts';
+import type { WeiboPause } from '../../application/weibo-ports.ts';
 
 export const WEIBO_PAUSE_KEY = 'weibo-auth:weibo-pause';
 /** How long an instance trusts "no pause" before asking Redis again. */

@@ -1,4 +1,4 @@
-import type { AuthorizationRequest } from '../../application/ports.ts';
+import type { AuthorizationRequest } from '../../application/weibo-ports.ts';
 
 /** Stands for the state in a cached authorize URL: only URL-safe characters, never a state. */
 const STATE_PLACEHOLDER = '__weibo_auth_state__';

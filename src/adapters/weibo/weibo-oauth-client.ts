@@ -3,12 +3,12 @@ import {
   OAuthProviderUnavailable,
   WeiboAuthorizationExpired,
 } from '../../application/errors.ts';
+import type { Clock } from '../../application/ports.ts';
 import type {
   AuthorizationRequest,
-  Clock,
   OAuthProvider,
   WeiboCaller,
-} from '../../application/ports.ts';
+} from '../../application/weibo-ports.ts';
 import type {
   WeiboFriendsPage,
   WeiboGrant,

@@ -1,7 +1,7 @@
 import { FetchError, ofetch } from 'ofetch';
 import type { Logger } from 'pino';
 import { OAuthProviderUnavailable, WeiboRateLimited } from '../../application/errors.ts';
-import type { WeiboCaller, WeiboPause } from '../../application/ports.ts';
+import type { WeiboCaller, WeiboPause } from '../../application/weibo-ports.ts';
 import { BodyTooLarge, MAX_WEIBO_BODY_BYTES, readBoundedText } from './bounded-body.ts';
 import { undiciFetch } from './undici-fetch.ts';
 import { errorCodeOf, isOperatorError, isRateLimit, PAUSING_RATE_LIMIT } from './weibo-errors.ts';

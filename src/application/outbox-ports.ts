@@ -1,0 +1,28 @@
+import type { OutboxMessage } from './ports.ts';
+
+/** An unpublished outbox message, with how many publishes of it have failed so far. */
+export interface ClaimedMessage extends OutboxMessage {
+  attempts: number;
+}
+
+/** What became of a claimed batch: the ids published, and the ones to retry after a delay. */
+export interface PublishOutcome {
+  published: string[];
+  failed: Array<{ id: string; error: string; retryAfterMs: number }>;
+}
+
+/** The outbox as the relay sees it; only storage lives here, the retry policy is the relay's. */
+export interface OutboxStore {
+  /**
+   * Claims up to `limit` unpublished messages that are due, oldest first, skipping those another
+   * claim holds; runs `work` on them and records its outcome before letting them go. If `work`
+   * throws, nothing is recorded. Resolves how many it claimed; `work` is not run for none.
+   * `retryAfterMs` counts from the store's own clock (the database's), as due-ness does.
+   */
+  claim(
+    limit: number,
+    work: (messages: ClaimedMessage[]) => Promise<PublishOutcome>,
+  ): Promise<number>;
+  /** Unpublished messages, and the age of the oldest in seconds (0 when there is none). */
+  backlog(): Promise<{ unpublished: number; oldestAgeSeconds: number }>;
+}
