@@ -2,7 +2,8 @@
  * A fast fake Weibo on loopback, run as its own process: the sandbox Weibo the service's tests
  * use (src/adapters/weibo/sandbox, which test/support/fake-weibo.ts wraps with call recording
  * and faults, left out here: they would grow with every call), plus `POST /bench/codes`
- * `{"uids": [...]}` answering one fresh authorization code per uid. The client is read from
+ * `{"uids": [...]}` answering one fresh authorization code per uid, and `POST /bench/tokens`
+ * `{"uids": [...]}` one access token per uid issued to this app, as the Weibo SDK hands a phone. The client is read from
  * WEIBO_CLIENT_ID, WEIBO_CLIENT_SECRET and WEIBO_REDIRECT_URI. Prints `listening <url>`.
  */
 import type { AddressInfo } from 'node:net';
@@ -20,6 +21,10 @@ const app = new Hono();
 app.post('/bench/codes', async (c) => {
   const { uids } = await c.req.json<{ uids: string[] }>();
   return c.json(uids.map((uid) => sandbox.issueCode({ uid, screenName: `bench ${uid}` })));
+});
+app.post('/bench/tokens', async (c) => {
+  const { uids } = await c.req.json<{ uids: string[] }>();
+  return c.json(uids.map((uid) => sandbox.issueToken({ uid, screenName: `bench ${uid}` })));
 });
 app.route('/', sandbox.app);
 

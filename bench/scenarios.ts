@@ -65,6 +65,7 @@ export async function peer(
 
 const AUTHORIZATION = '/v1/users/weibo/authorization';
 const CALLBACK = '/v1/users/weibo/users';
+const APP_LOGIN = '/v1/users/weibo/app-login';
 const BINDING_COOKIE = 'weibo_auth_binding';
 
 export function authorize(name: string, serviceUrl: string, sizes: Sizes): Promise<Measured> {
@@ -241,6 +242,47 @@ export async function boundLogin(
 }
 
 /** The fake Weibo's token endpoint alone (a process of its own), each code used once. */
+/**
+ * App logins (endpoint 12) of bound users, as a phone sends them with the token the Weibo SDK
+ * handed it: an access token can sign in again and again, so a few hundred of them, issued to
+ * this app by the fake Weibo, are sent in turn. Each is checked with `get_token_info`.
+ */
+export async function appLogin(
+  serviceUrl: string,
+  weiboUrl: string,
+  bound: BoundUser[],
+  sizes: Sizes,
+): Promise<Measured> {
+  const users = bound.slice(0, 500);
+  if (users.length === 0) throw new Error('no bound user to log in with');
+  const response = await fetch(`${weiboUrl}/bench/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ uids: users.map(({ uid }) => uid) }),
+  });
+  if (!response.ok) throw new Error(`fake Weibo tokens: ${response.status}`);
+  const tokens = (await response.json()) as string[];
+  const bodies = users.map(({ uid }, index) =>
+    JSON.stringify({ access_token: tokens[index], uid }),
+  );
+  let next = 0;
+  return warmAndLoad('app login', sizes, {
+    url: serviceUrl,
+    requests: [
+      {
+        method: 'POST',
+        path: APP_LOGIN,
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (request) => {
+          next = (next + 1) % bodies.length;
+          return { ...request, body: bodies[next] };
+        },
+      },
+    ],
+    verify: (body) => body.includes('"code":200'),
+  });
+}
+
 export async function tokenEndpointAlone(sizes: Sizes): Promise<Measured> {
   const weibo = await spawnServer('fake-weibo.ts', WEIBO_CLIENT);
   try {
