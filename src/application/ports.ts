@@ -78,6 +78,9 @@ export interface StoredWeiboAccount {
   authorization: WeiboAuthorization;
 }
 
+/** A stored grant's account, and its user when it is bound (null when unbound). */
+export type SavedGrant = WeiboAccount & { user: UserProfile | null };
+
 /** What marking a loss changed: the account's user, and whether it was valid until now. */
 export interface MarkedLoss {
   userId: string | null;
@@ -85,8 +88,11 @@ export interface MarkedLoss {
 }
 
 export interface WeiboAccountRepository {
-  /** Inserts the account or refreshes its token, which makes it valid; returns it with its binding. */
-  saveGrant(grant: WeiboGrant): Promise<WeiboAccount>;
+  /**
+   * Inserts the account or refreshes its token, which makes it valid; returns it with its
+   * binding and the bound user (read with it, in one round trip: every Weibo sign-in needs both).
+   */
+  saveGrant(grant: WeiboGrant): Promise<SavedGrant>;
   findByUid(uid: string): Promise<StoredWeiboAccount | null>;
   /**
    * Marks the account's authorization lost (expired, or revoked for any other loss); a

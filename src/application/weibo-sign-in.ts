@@ -1,7 +1,7 @@
 import type { Requester } from '../domain/audit.ts';
 import { refuseLocked } from '../domain/user-profile.ts';
 import { isBound, type WeiboGrant, type WeiboProfile } from '../domain/weibo-account.ts';
-import type { TokenIssuer, UserRepository, WeiboAccountRepository } from './ports.ts';
+import type { TokenIssuer, WeiboAccountRepository } from './ports.ts';
 import type { Sessions, SignedIn } from './sessions.ts';
 import type { OAuthProvider } from './weibo-ports.ts';
 
@@ -18,7 +18,6 @@ export class WeiboSignIn {
   constructor(
     private readonly oauth: OAuthProvider,
     private readonly weiboAccounts: WeiboAccountRepository,
-    private readonly users: UserRepository,
     private readonly tokens: TokenIssuer,
     private readonly sessions: Sessions,
   ) {}
@@ -28,9 +27,8 @@ export class WeiboSignIn {
     requester: Requester,
     method: 'weibo' | 'app',
   ): Promise<WeiboSignInResult> {
-    const account = await this.weiboAccounts.saveGrant(grant);
+    const { user, ...account } = await this.weiboAccounts.saveGrant(grant);
     if (isBound(account)) {
-      const user = await this.users.findById(account.userId);
       if (!user) throw new Error(`Weibo account ${account.uid} is bound to a missing user`);
       refuseLocked(user);
       return { kind: 'signed-in', ...(await this.sessions.start(user, requester, method)) };

@@ -65,7 +65,7 @@ export function bindUseCases(
         refreshTtlSeconds: config.refreshTokenTtlSeconds,
       }),
   );
-  bindClass(container, WeiboSignIn, [OAUTH_PROVIDER, weiboAccounts, users, tokens, Sessions]);
+  bindClass(container, WeiboSignIn, [OAUTH_PROVIDER, weiboAccounts, tokens, Sessions]);
   bindClass(container, CompleteWeiboLogin, [OAUTH_PROVIDER, STATE_STORE, WeiboSignIn]);
   // Tokens the web app (WEIBO_CLIENT_ID) or a native app of ours (WEIBO_APP_KEYS) obtained.
   const appKeys = [...(weiboClientId ? [weiboClientId] : []), ...config.weiboAppKeys];

@@ -281,7 +281,7 @@ describe.each([
         accessToken: grant.accessToken,
         accessTokenExpiresAt: grant.expiresAt,
       };
-      expect(await storage.weiboAccounts.saveGrant(grant)).toEqual(expected);
+      expect(await storage.weiboAccounts.saveGrant(grant)).toEqual({ ...expected, user: null });
       expect(await storage.storedAccount(grant.uid)).toEqual({
         ...expected,
         authorization: 'valid',
@@ -304,7 +304,8 @@ describe.each([
         accessToken: '2.00NEW',
         accessTokenExpiresAt: null,
       };
-      expect(refreshed).toEqual(expected);
+      // The bound user comes back with it, read in the same statement.
+      expect(refreshed).toEqual({ ...expected, user });
       expect(await storage.storedAccount(grant.uid)).toEqual({
         ...expected,
         authorization: 'valid',
@@ -424,7 +425,10 @@ describe.each([
       await storage.weiboAccounts.saveGrant(grant);
       await storage.weiboAccounts.bindIfUnbound(grant.uid, user.id);
       await storage.weiboAccounts.unbind(user.id);
-      expect(await storage.weiboAccounts.saveGrant(grant)).toMatchObject({ userId: null });
+      expect(await storage.weiboAccounts.saveGrant(grant)).toMatchObject({
+        userId: null,
+        user: null,
+      });
       expect(await storage.storedAccount(grant.uid)).toMatchObject({ userId: null });
     });
 

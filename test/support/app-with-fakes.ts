@@ -83,7 +83,7 @@ export function appWithFakes(options: FakeAppOptions = {}) {
     loginTtlSeconds: 3600,
     refreshTtlSeconds: 86_400,
   });
-  const signIn = new WeiboSignIn(oauth, weiboAccounts, users, tokens, sessions);
+  const signIn = new WeiboSignIn(oauth, weiboAccounts, tokens, sessions);
   const health = new WeiboAuthorizationHealth(unitOfWork, clock, ids);
   return createApp({
     logger: silentLogger,

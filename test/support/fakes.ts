@@ -318,7 +318,8 @@ export class InMemoryStore implements UnitOfWork {
             : this.weiboAccounts.delete(grant.uid),
         );
         const { authorization: _, ...saved } = account;
-        return { ...saved, accessToken: grant.accessToken };
+        const user = account.userId === null ? null : (this.users.get(account.userId) ?? null);
+        return { ...saved, accessToken: grant.accessToken, user: structuredClone(user) };
       },
       findByUid: async (uid) => {
         const account = this.weiboAccounts.get(uid);

@@ -39,7 +39,6 @@ describe('CompleteWeiboLogin', () => {
     const signIn = new WeiboSignIn(
       oauth,
       store.weiboAccountRepository,
-      store.userRepository,
       tokens,
       new Sessions(tokens, sessions, clock, new SequentialIds(), {
         loginTtlSeconds: 3600,

@@ -39,13 +39,7 @@ function world() {
     loginTtlSeconds: 3600,
     refreshTtlSeconds: 86_400,
   });
-  const signIn = new WeiboSignIn(
-    oauth,
-    store.weiboAccountRepository,
-    store.userRepository,
-    tokens,
-    sessions,
-  );
+  const signIn = new WeiboSignIn(oauth, store.weiboAccountRepository, tokens, sessions);
   const app = new SignInWithWeiboApp(oauth, clock, signIn, [WEB_KEY, NATIVE_KEY]);
   /** Weibo says TOKEN is the uid's, issued to our web app for two hours, unless told otherwise. */
   const vouch = (info: Partial<WeiboTokenInfo> = {}) =>

@@ -6,12 +6,23 @@ import { guarded, isUniqueViolation } from './database-errors.ts';
 import { preparedQuery } from './prepared-query.ts';
 import type { Database, UserRow } from './schema.ts';
 
-/** The user of a bound Weibo account, on every login: prepared, its columns named. */
+/**
+ * The columns of a UserProfile, named, not `users.*`: the queries that read them on every
+ * sign-in and signed-in request are prepared statements (see preparedQuery).
+ */
+export const USER_COLUMNS = [
+  'users.id',
+  'users.username',
+  'users.password_hash',
+  'users.phone',
+  'users.email',
+  'users.created_at',
+  'users.locked_at',
+] as const;
+
+/** A user by id (support's look-ups, the lock): prepared, its columns named. */
 const userById = preparedQuery('weibo_auth_user_by_id', (db, values: { id: string }) =>
-  db
-    .selectFrom('users')
-    .select(['id', 'username', 'password_hash', 'phone', 'email', 'created_at', 'locked_at'])
-    .where('id', '=', values.id),
+  db.selectFrom('users').select(USER_COLUMNS).where('id', '=', values.id),
 );
 
 export class KyselyUserRepository implements UserRepository {
@@ -104,4 +115,22 @@ export function toUserProfile(row: Omit<UserRow, 'lock_reason'>): UserProfile {
     createdAt: row.created_at,
     lockedAt: row.locked_at,
   };
+}
+
+type Nullable<T> = { [K in keyof T]: T[K] | null };
+
+/** The user columns of a left join: all null when the account is unbound. */
+export function joinedUserProfile(row: Nullable<Omit<UserRow, 'lock_reason'>>): UserProfile | null {
+  const { id, username, password_hash, phone, email, created_at, locked_at } = row;
+  if (
+    id === null ||
+    username === null ||
+    password_hash === null ||
+    phone === null ||
+    email === null ||
+    created_at === null
+  ) {
+    return null;
+  }
+  return toUserProfile({ id, username, password_hash, phone, email, created_at, locked_at });
 }

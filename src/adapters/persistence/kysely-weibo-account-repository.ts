@@ -2,6 +2,7 @@ import { type Kysely, type Selectable, sql } from 'kysely';
 import type {
   BindOutcome,
   MarkedLoss,
+  SavedGrant,
   StoredWeiboAccount,
   TokenCipher,
   WeiboAccountRepository,
@@ -10,12 +11,12 @@ import {
   type AuthorizationLoss,
   authorizationAfter,
   type BoundWeiboAccount,
-  type WeiboAccount,
   type WeiboGrant,
 } from '../../domain/weibo-account.ts';
 import { guarded, isUniqueViolation } from './database-errors.ts';
-import { preparedQuery } from './prepared-query.ts';
+import { joinedUserProfile } from './kysely-user-repository.ts';
 import type { Database, WeiboAccountsTable } from './schema.ts';
+import { saveGrant } from './weibo-account-queries.ts';
 
 const ONE_ACCOUNT_PER_USER = 'weibo_accounts_user_id_key';
 const BOUND_COLUMNS = [
@@ -33,28 +34,6 @@ type BoundRow = Pick<
   'uid' | 'access_token_encrypted' | 'access_token_expires_at' | 'authorization_state'
 > & { bound_at: Date };
 
-/** Every login stores the grant it got: prepared. */
-const saveGrant = preparedQuery(
-  'weibo_auth_save_grant',
-  (db, values: { uid: string; encrypted: string; expiresAt: Date | null }) =>
-    db
-      .insertInto('weibo_accounts')
-      .values({
-        uid: values.uid,
-        access_token_encrypted: values.encrypted,
-        access_token_expires_at: values.expiresAt,
-      })
-      .onConflict((conflict) =>
-        conflict.column('uid').doUpdateSet({
-          access_token_encrypted: values.encrypted,
-          access_token_expires_at: values.expiresAt,
-          authorization_state: 'valid',
-          updated_at: sql<Date>`now()`,
-        }),
-      )
-      .returning(['user_id']),
-);
-
 /** Weibo accounts, their access tokens encrypted at rest with the uid as context. */
 export class KyselyWeiboAccountRepository implements WeiboAccountRepository {
   constructor(
@@ -62,7 +41,7 @@ export class KyselyWeiboAccountRepository implements WeiboAccountRepository {
     private readonly cipher: TokenCipher,
   ) {}
 
-  async saveGrant(grant: WeiboGrant): Promise<WeiboAccount> {
+  async saveGrant(grant: WeiboGrant): Promise<SavedGrant> {
     const encrypted = this.cipher.encrypt(grant.accessToken, grant.uid);
     const { rows } = await guarded(() =>
       this.db.executeQuery(saveGrant({ uid: grant.uid, encrypted, expiresAt: grant.expiresAt })),
@@ -74,6 +53,7 @@ export class KyselyWeiboAccountRepository implements WeiboAccountRepository {
       userId: row.user_id,
       accessToken: grant.accessToken,
       accessTokenExpiresAt: grant.expiresAt,
+      user: joinedUserProfile(row),
     };
   }
 

@@ -1,17 +1,7 @@
 /** The session queries run on every sign-in and every signed-in request: prepared. */
 import type { Session } from '../../application/session-ports.ts';
+import { USER_COLUMNS } from './kysely-user-repository.ts';
 import { preparedQuery } from './prepared-query.ts';
-
-/** Named, not `users.*`: the signed-in query is a prepared statement (see preparedQuery). */
-const USER_COLUMNS = [
-  'users.id',
-  'users.username',
-  'users.password_hash',
-  'users.phone',
-  'users.email',
-  'users.created_at',
-  'users.locked_at',
-] as const;
 
 /** The audit entry of a session's sign-in, beside the session's own columns. */
 interface SignInAudit {
