@@ -137,6 +137,8 @@ export function fromPool<T>(
   attach(instance: autocannon.Instance): void;
   /** Whether every item was used (the run then stopped early). */
   ranDry(): boolean;
+  /** Requests sent after the pool ran dry (the last item again, so failing), before the stop. */
+  overrun(): number;
 } {
   let next = 0;
   let instance: autocannon.Instance | undefined;
@@ -159,6 +161,7 @@ export function fromPool<T>(
       instance = attached;
     },
     ranDry: () => stopping,
+    overrun: () => Math.max(0, next - items.length),
   };
 }
 

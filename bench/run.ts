@@ -85,12 +85,12 @@ if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 60) {
   throw new Error('--seconds takes a number of seconds from 1 to 60');
 }
 const sizes: Sizes = smoke
-  ? { seconds, warmSeconds: 0.5, logins: 4_000, tokenCodes: 30_000, binds: 300 }
+  ? { seconds, warmSeconds: 0.5, logins: 4_000, tokenCodes: 60_000, binds: 300 }
   : {
       seconds,
       warmSeconds: 1,
       logins: Math.ceil(seconds * 2_500),
-      tokenCodes: Math.ceil(seconds * 15_000),
+      tokenCodes: Math.ceil(seconds * 30_000),
       binds: Math.ceil(seconds * 300),
     };
 
