@@ -1,3 +1,4 @@
+import type { Session } from '../../src/application/session-ports.ts';
 import type { UserProfile } from '../../src/domain/user-profile.ts';
 
 let sequence = 0;
@@ -13,5 +14,22 @@ export function aUserProfile(overrides: Partial<UserProfile> = {}): UserProfile 
     createdAt: new Date('2026-11-24T08:00:00.000Z'),
     lockedAt: null,
     ...overrides,
+  };
+}
+
+/** A session `id` of `userId` started `now`, living a day, as a store is handed it. */
+export function aStartedSession(
+  id: string,
+  userId: string,
+  now: Date,
+): Session & { refreshHash: string } {
+  return {
+    id,
+    userId,
+    createdAt: now,
+    lastUsedAt: now,
+    expiresAt: new Date(now.getTime() + 86_400_000),
+    userAgent: null,
+    refreshHash: `hash-${id}`,
   };
 }

@@ -8,7 +8,7 @@ import {
 import { HandleWeiboDeauthorization } from '../../src/application/handle-weibo-deauthorization.ts';
 import type { RateLimiter } from '../../src/application/ports.ts';
 import { WeiboAuthorizationHealth } from '../../src/application/weibo-authorization-health.ts';
-import { aUserProfile } from '../support/builders.ts';
+import { aStartedSession, aUserProfile } from '../support/builders.ts';
 import {
   FakeClock,
   FakeOAuthProvider,
@@ -43,18 +43,7 @@ async function signedUp(uid: string, userId: string) {
   await store.weiboAccountRepository.saveGrant({ uid, accessToken, expiresAt: EXPIRY });
   await store.weiboAccountRepository.bindIfUnbound(uid, userId);
   oauth.tokenInfos.set(accessToken, { uid, appKey: WEB_KEY, expiresIn: 3600 });
-  await sessionRepo.start(
-    {
-      id: `session-of-${userId}`,
-      userId,
-      createdAt: clock.now(),
-      lastUsedAt: clock.now(),
-      expiresAt: new Date(clock.now().getTime() + 86_400_000),
-      userAgent: null,
-      refreshHash: `hash-${userId}`,
-    },
-    null,
-  );
+  await sessionRepo.start(aStartedSession(`session-of-${userId}`, userId, clock.now()), null);
 }
 
 function weiboRefusesTheToken() {

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Repositories, UnitOfWork } from '../../src/application/ports.ts';
 import { WeiboAuthorizationHealth } from '../../src/application/weibo-authorization-health.ts';
-import { aUserProfile } from '../support/builders.ts';
+import { aStartedSession, aUserProfile } from '../support/builders.ts';
 import { FakeClock, InMemoryStore, SequentialIds } from '../support/fakes.ts';
 import { InMemorySessionRepository } from '../support/in-memory-session-repository.ts';
 
@@ -41,18 +41,7 @@ function lostEvent(weiboUid: string, userId: string, reason: string) {
 }
 
 async function startSession(id: string, userId = 'user-1') {
-  await sessionRepo.start(
-    {
-      id,
-      userId,
-      createdAt: clock.now(),
-      lastUsedAt: clock.now(),
-      expiresAt: new Date(clock.now().getTime() + 86_400_000),
-      userAgent: null,
-      refreshHash: `hash-${id}`,
-    },
-    null,
-  );
+  await sessionRepo.start(aStartedSession(id, userId, clock.now()), null);
 }
 
 describe('WeiboAuthorizationHealth.lost', () => {

@@ -4,6 +4,19 @@ import type { AuditActor, AuditEntry } from '../../domain/audit.ts';
 import { guarded } from './database-errors.ts';
 import type { AuditLogTable, Database } from './schema.ts';
 
+/** Every column of an entry, named: the sign-in's prepared statement inserts them too. */
+export const AUDIT_COLUMNS = [
+  'id',
+  'at',
+  'user_id',
+  'action',
+  'actor',
+  'ip',
+  'user_agent',
+  'session_id',
+  'detail',
+] as const;
+
 /** The audit log in Postgres, in the caller's transaction when it is given one. */
 export class KyselyAuditLog implements AuditLog {
   constructor(private readonly db: Kysely<Database>) {}
@@ -17,17 +30,7 @@ export class KyselyAuditLog implements AuditLog {
     const rows = await guarded(() =>
       this.db
         .selectFrom('audit_log')
-        .select([
-          'id',
-          'at',
-          'user_id',
-          'action',
-          'actor',
-          'ip',
-          'user_agent',
-          'session_id',
-          'detail',
-        ])
+        .select(AUDIT_COLUMNS)
         .where('user_id', '=', userId)
         .$if(from !== undefined, (query) =>
           query.where(({ eb, refTuple, tuple }) =>

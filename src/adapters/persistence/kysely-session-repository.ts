@@ -9,17 +9,15 @@ import type { AuditEntry } from '../../domain/audit.ts';
 import { guarded } from './database-errors.ts';
 import { auditRow, KyselyAuditLog } from './kysely-audit-log.ts';
 import { toUserProfile } from './kysely-user-repository.ts';
-import type { Database, SessionRow } from './schema.ts';
-import { signedInUser, startRecordedSession, startSession } from './session-queries.ts';
-
-const SESSION_COLUMNS = [
-  'sessions.id',
-  'sessions.user_id',
-  'sessions.created_at',
-  'sessions.last_used_at',
-  'sessions.expires_at',
-  'sessions.user_agent',
-] as const;
+import type { Database } from './schema.ts';
+import {
+  SESSION_COLUMNS,
+  type SessionRowPart,
+  signedInUser,
+  startRecordedSession,
+  startSession,
+  toSession,
+} from './session-queries.ts';
 
 /** Ids from a request path or a token: one that is not a UUID names no session, and Postgres would refuse it. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -238,17 +236,4 @@ export class KyselySessionRepository implements SessionRepository {
       uid && boundAt && authorization ? { uid, boundAt, authorization, tokenExpiresAt } : null;
     return { user: toUserProfile(user), weibo };
   }
-}
-
-type SessionRowPart = Omit<SessionRow, 'refresh_hash' | 'revoked_at'>;
-
-function toSession(row: SessionRowPart): Session {
-  return {
-    id: row.id,
-    userId: row.user_id,
-    createdAt: row.created_at,
-    lastUsedAt: row.last_used_at,
-    expiresAt: row.expires_at,
-    userAgent: row.user_agent,
-  };
 }

@@ -1,7 +1,9 @@
 /** The session queries run on every sign-in and every signed-in request: prepared. */
 import type { Session } from '../../application/session-ports.ts';
+import { AUDIT_COLUMNS } from './kysely-audit-log.ts';
 import { USER_COLUMNS } from './kysely-user-repository.ts';
 import { preparedQuery } from './prepared-query.ts';
+import type { SessionRow } from './schema.ts';
 
 /** The audit entry of a session's sign-in, beside the session's own columns. */
 interface SignInAudit {
@@ -48,17 +50,7 @@ export const startRecordedSession = preparedQuery(
           .returning(['id', 'user_id']),
       )
       .insertInto('audit_log')
-      .columns([
-        'id',
-        'at',
-        'user_id',
-        'action',
-        'actor',
-        'ip',
-        'user_agent',
-        'session_id',
-        'detail',
-      ])
+      .columns(AUDIT_COLUMNS)
       .expression((db) =>
         db
           .selectFrom('started')
@@ -96,3 +88,26 @@ export const signedInUser = preparedQuery(
       .where('sessions.revoked_at', 'is', null)
       .where('sessions.expires_at', '>', values.now),
 );
+
+/** A session's columns without its refresh hash, named: what the repository's reads return. */
+export const SESSION_COLUMNS = [
+  'sessions.id',
+  'sessions.user_id',
+  'sessions.created_at',
+  'sessions.last_used_at',
+  'sessions.expires_at',
+  'sessions.user_agent',
+] as const;
+
+export type SessionRowPart = Omit<SessionRow, 'refresh_hash' | 'revoked_at'>;
+
+export function toSession(row: SessionRowPart): Session {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    expiresAt: row.expires_at,
+    userAgent: row.user_agent,
+  };
+}
