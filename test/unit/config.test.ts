@@ -84,6 +84,16 @@ describe('loadConfig', () => {
     expect(config.cookieSecure).toBe(true);
   });
 
+  it('keeps audit entries 180 days unless AUDIT_RETENTION_DAYS says otherwise, from 1 day', () => {
+    expect(loadConfig({}).auditRetentionDays).toBe(180);
+    expect(loadConfig({ AUDIT_RETENTION_DAYS: '30' }).auditRetentionDays).toBe(30);
+    for (const value of ['0', '-1', '1.5', 'a year']) {
+      expect(problemsOf({ AUDIT_RETENTION_DAYS: value }), value).toEqual([
+        'AUDIT_RETENTION_DAYS must be a whole number from 1 to 36500',
+      ]);
+    }
+  });
+
   describe('ADMIN_API_KEYS', () => {
     const production = {
       NODE_ENV: 'production',
