@@ -9,33 +9,24 @@
  * redis://127.0.0.1:6379: the run's keys are deleted after; login states expire by themselves).
  * See BENCHMARKS.md.
  */
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { CONNECTIONS } from './load.ts';
 import { outboxScenarios } from './outbox-scenarios.ts';
+import { capturePlans, formatPlans, type QueryPlans } from './plans.ts';
+import { spawnServer, stopAll } from './processes.ts';
 import {
-  heapMb,
-  residentMb,
-  type Served,
-  spawnServer,
-  spawnService,
-  stopAll,
-} from './processes.ts';
-import {
-  appLogin,
   argon2Alone,
-  authorize,
-  type BoundUser,
-  bind,
-  boundLogin,
   peer,
   problems,
   type Sizes,
-  signedInRead,
   tokenEndpointAlone,
   WEIBO_CLIENT,
 } from './scenarios.ts';
+import { parseSeed, seedFresh } from './seed.ts';
+import { seededRows, seedLabel } from './seeded-rows.ts';
+import { type PassContext, servicePass } from './service-pass.ts';
 import { createDatabase, deleteKeys, dropDatabase, serviceKeys } from './setup.ts';
 import {
   atLeast,
@@ -55,8 +46,11 @@ const { values: args } = parseArgs({
     markdown: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     only: { type: 'string' },
+    seed: { type: 'string' },
   },
 });
+/** `--seed 1m`: every service scenario again on a database seeded with that many users. */
+const seed = args.seed === undefined ? undefined : parseSeed(args.seed);
 /** `--only authorize,read`: those scenarios alone (and what they need: the logins and read need bind). */
 const SCENARIOS = [
   'peers',
@@ -103,6 +97,10 @@ const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const databaseName = `weibo_auth_bench_${runId}`;
 const outboxDatabaseName = `${databaseName}_outbox`;
+const seededDatabaseName = `${databaseName}_seeded`;
+/** The seeded pass's figures are recorded under this prefix. */
+const SEEDED = 'seeded:';
+let seededUrl: string | undefined;
 const queue = `bench-${runId}-events`;
 const keyPrefix = `bench:${runId}:`;
 
@@ -148,6 +146,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 const rss: { idle?: number; after?: number } = {};
 let outbox: BenchRow[] = [];
+let seededOutbox: BenchRow[] = [];
+let plans: QueryPlans[] = [];
 
 try {
   step(
@@ -207,134 +207,53 @@ try {
     'peers',
   );
 
-  const databaseUrl = await freshDatabase(databaseName);
   const weibo = await spawnServer('fake-weibo.ts', WEIBO_CLIENT);
-  const baseEnv = {
-    NODE_ENV: 'production',
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: redisUrl,
-    ...WEIBO_CLIENT,
-    WEIBO_API_BASE_URL: weibo.url,
-    ...serviceKeys(),
-    LOG_LEVEL: 'warn',
-    OUTBOX_QUEUES: queue,
-    // The states prepared for the logins are used within seconds; the others expire soon.
-    STATE_TTL_SECONDS: '300',
-    BIND_RATE_LIMIT_PER_HOUR: '0',
-    LOGIN_RATE_LIMIT_PER_HOUR: '0',
-  };
-
-  // One service for the scenarios with limits off (the RSS rows are of this process), another
-  // with limits on; with --profile, a service of its own per scenario, each writing its profile.
-  const startService = (label: string, rateLimitPerMinute: string) =>
-    spawnService(
-      { ...baseEnv, RATE_LIMIT_PER_MINUTE: rateLimitPerMinute },
-      profileDir
-        ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${label}.cpuprofile`]
-        : [],
-    );
-  let shared: Served | undefined;
-  const withService = async (label: string, body: (service: Served) => Promise<void>) => {
-    if (!profileDir) {
-      shared ??= await startService('service', '0');
-      await body(shared);
-      const metrics = `${shared.url}/metrics`;
-      const after = await residentMb(shared.process.pid ?? 0, metrics);
-      step(`  service RSS now ${after?.toFixed(0)} MB (${await heapMb(metrics)} MB)`);
-      return;
-    }
-    const service = await startService(label, '0');
-    try {
-      await body(service);
-    } finally {
-      await service.stop();
-    }
-  };
-
-  await part('service, rate limits off', async () => {
-    try {
-      await withService('idle', async (service) => {
-        await sleep(1000);
-        rss.idle = await residentMb(service.process.pid ?? 0, `${service.url}/metrics`);
-      });
-      let bound: BoundUser[] = [];
-      await part(
-        'authorize, limits off',
-        () =>
-          withService('authorize', async (service) => {
-            record('authorize', await authorize('authorize, limits off', service.url, sizes));
-          }),
-        'authorize',
-      );
-      await part(
-        'bind',
-        () =>
-          withService('bind', async (service) => {
-            const binds = await bind(service.url, weibo.url, sizes);
-            bound = binds.bound;
-            record('bind', binds.measured);
-          }),
-        'bind',
-      );
-      await part(
-        'argon2id alone',
-        async () => {
-          record('argon2', await argon2Alone(sizes, CONNECTIONS));
-        },
-        'argon2',
-      );
-      await part(
-        'bound-user login',
-        () =>
-          withService('login', async (service) => {
-            record('login', await boundLogin(service.url, weibo.url, bound, sizes));
-          }),
-        'login',
-      );
-      await part(
-        'app login',
-        () =>
-          withService('applogin', async (service) => {
-            record('applogin', await appLogin(service.url, weibo.url, bound, sizes));
-          }),
-        'applogin',
-      );
-      await part(
-        'token endpoint alone',
-        async () => {
-          record('token', await tokenEndpointAlone(sizes));
-        },
-        'token',
-      );
-      await part(
-        'signed-in read',
-        () =>
-          withService('read', async (service) => {
-            const user = bound[0];
-            if (!user) throw new Error('no bound user to sign in with');
-            record('read', await signedInRead(service.url, user, sizes));
-          }),
-        'read',
-      );
-      if (shared) rss.after = await residentMb(shared.process.pid ?? 0, `${shared.url}/metrics`);
-    } finally {
-      await shared?.stop();
-    }
-  });
-
-  await part(
-    'service, rate limits on',
-    async () => {
-      // Counts every request in Redis, with a limit too high to trip (the most config allows).
-      const service = await startService('authorize-limits-on', '1000000');
-      try {
-        record('authorizeLimited', await authorize('authorize, limits on', service.url, sizes));
-      } finally {
-        await service.stop();
-      }
+  const pass: PassContext = {
+    sizes,
+    weiboUrl: weibo.url,
+    baseEnv: {
+      NODE_ENV: 'production',
+      REDIS_URL: redisUrl,
+      ...WEIBO_CLIENT,
+      WEIBO_API_BASE_URL: weibo.url,
+      ...serviceKeys(),
+      LOG_LEVEL: 'warn',
+      OUTBOX_QUEUES: queue,
+      // The states prepared for the logins are used within seconds; the others expire soon.
+      STATE_TTL_SECONDS: '300',
+      BIND_RATE_LIMIT_PER_HOUR: '0',
+      LOGIN_RATE_LIMIT_PER_HOUR: '0',
     },
-    'limited',
+    profileDir,
+    part,
+    record,
+    step,
+  };
+  Object.assign(rss, await servicePass(pass, await freshDatabase(databaseName)));
+  await part(
+    'argon2id alone',
+    async () => {
+      record('argon2', await argon2Alone(sizes, CONNECTIONS));
+    },
+    'argon2',
   );
+  await part(
+    'token endpoint alone',
+    async () => {
+      record('token', await tokenEndpointAlone(sizes));
+    },
+    'token',
+  );
+  if (seed) {
+    await part('seeded database', async () => {
+      seededUrl = await freshDatabase(seededDatabaseName);
+      step(`seeding ${seed.users.toLocaleString('en')} users and their rows`);
+      await seedFresh(seededUrl, seed, String(pass.baseEnv.TOKEN_ENCRYPTION_KEY), step);
+      await servicePass(pass, seededUrl, SEEDED);
+      step('plans of every statement on the seeded database (auto_explain)');
+      plans = await capturePlans(pass, seededUrl);
+    });
+  }
   await weibo.stop();
   if (profileDir) step(`CPU profiles of the service: ${path.relative(process.cwd(), profileDir)}`);
 
@@ -346,6 +265,12 @@ try {
       const outboxDatabaseUrl = await freshDatabase(outboxDatabaseName);
       outbox = await outboxScenarios({ databaseUrl: outboxDatabaseUrl, redisUrl, smoke });
       for (const row of outbox) step(`${row.name}: ${row.value.toFixed(0)} ${row.unit}`);
+      if (!seededUrl) return;
+      step('outbox scenarios on the seeded database');
+      const seededRows = await outboxScenarios({ databaseUrl: seededUrl, redisUrl, smoke });
+      for (const row of seededRows)
+        step(`seeded, ${row.name}: ${row.value.toFixed(0)} ${row.unit}`);
+      seededOutbox = seededRows;
     },
     'outbox',
   );
@@ -423,6 +348,9 @@ const rows: BenchRow[] = [
     unit: 'MB',
     target: { text: '<= 200 MB', met: rss.after <= 200 },
   },
+  ...(seed
+    ? seededRows(seedLabel(seed.users), measured, SEEDED, { fresh: outbox, seeded: seededOutbox })
+    : []),
 ].filter((entry): entry is BenchRow => Boolean(entry));
 
 const info = machine();
@@ -448,10 +376,24 @@ const files = await writeResults({
     profile: profileDir !== undefined,
     connections: CONNECTIONS,
     ...(only && { only }),
+    ...(seed && { seed }),
   },
   machine: info,
   rows,
 });
+if (plans.length > 0) {
+  const scans = plans.filter((plan) => plan.seqScans.length > 0);
+  const file = path.join(RESULTS_DIR, `plans-${startedAt.toISOString().replaceAll(':', '-')}.md`);
+  await writeFile(file, `${formatPlans(plans)}\n`);
+  files.push(file);
+  console.log(
+    `\n${plans.length} statements' plans on the seeded database; ` +
+      (scans.length === 0
+        ? 'none reads a seeded table from end to end'
+        : `${scans.length} read a seeded table from end to end:\n${scans.map((plan) => `- ${plan.seqScans.join(', ')}: ${plan.query}`).join('\n')}`),
+  );
+  if (scans.length > 0) problems.push(`${scans.length} statement(s) scan a seeded table`);
+}
 console.log(`\nwritten: ${files.map((file) => path.relative(process.cwd(), file)).join(', ')}`);
 console.log(`wall time: ${wallSeconds.toFixed(0)} s`);
 if (problems.length > 0) {

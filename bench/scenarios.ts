@@ -138,16 +138,17 @@ export interface BoundUser {
 export const PASSWORD = 'bench password 1';
 
 /**
- * Binds: bind tokens prepared through callbacks for fresh Weibo uids (201 with bind_token),
- * then each POSTed once with its own username. Returns who got bound.
+ * Binds: bind tokens prepared through callbacks for fresh Weibo uids from `firstUid` on (201
+ * with bind_token), then each POSTed once with its own username. Returns who got bound.
  */
 export async function bind(
   serviceUrl: string,
   weiboUrl: string,
   sizes: Sizes,
+  firstUid = 6_000_000_000,
 ): Promise<{ measured: Measured; bound: BoundUser[] }> {
   const logins = await startLogins(serviceUrl, sizes.binds);
-  const uids = logins.map((_, index) => String(6_000_000_000 + index));
+  const uids = logins.map((_, index) => String(firstUid + index));
   const codes = await issueCodes(weiboUrl, uids);
   const tokens: Array<{ uid: string; bindToken: string }> = [];
   await collect(
@@ -164,7 +165,7 @@ export async function bind(
   }
   const uidOf = new Map<string, string>();
   const pool = fromPool(tokens, ({ uid, bindToken }, index) => {
-    const username = `bench_${index}`;
+    const username = `bench_${uid}`;
     uidOf.set(username, uid);
     return {
       method: 'POST',

@@ -31,6 +31,8 @@ export interface BenchResults {
     profile: boolean;
     connections: number;
     only?: string[];
+    /** The rows `--seed` put in the seeded database. */
+    seed?: { users: number; sessions: number; audit: number };
   };
   machine: Machine;
   rows: BenchRow[];
@@ -130,14 +132,23 @@ export function formatMarkdown(rows: BenchRow[]): string {
 
 /**
  * Writes bench/results/<ISO timestamp>.json and bench/results/latest.json; a smoke or profiled
- * run writes <timestamp>-smoke.json and latest-smoke.json (-profile, -partial for `--only`), so
+ * run writes <timestamp>-smoke.json and latest-smoke.json (-profile, -partial for `--only`,
+ * -seeded for `--seed`), so
  * that only a full run replaces the latest table.
  */
 export async function writeResults(results: BenchResults): Promise<string[]> {
   await mkdir(RESULTS_DIR, { recursive: true });
   const text = `${JSON.stringify(results, null, 2)}\n`;
-  const { smoke, profile, only } = results.options;
-  const suffix = smoke ? '-smoke' : profile ? '-profile' : only ? '-partial' : '';
+  const { smoke, profile, only, seed } = results.options;
+  const suffix = smoke
+    ? '-smoke'
+    : profile
+      ? '-profile'
+      : only
+        ? '-partial'
+        : seed
+          ? '-seeded'
+          : '';
   const stamp = results.startedAt.replaceAll(':', '-');
   const files = [`${stamp}${suffix}.json`, `latest${suffix}.json`].map((name) =>
     path.join(RESULTS_DIR, name),

@@ -64,10 +64,22 @@ function createDatabase(url: string, logger: Logger): Kysely<Database> {
     client.on('error', (error) =>
       logger.warn({ err: error }, 'Postgres connection lost; the pool will open a new one'),
     );
+    client.on('notice', (notice) => logNotice(logger, notice));
   });
   // The pool's own report of an idle client failing: already logged by the client's listener.
   pool.on('error', (error) => logger.debug({ err: error }, 'idle Postgres connection dropped'));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/**
+ * What Postgres says beside a result: a WARNING (a deprecated setting, a transaction that was
+ * not open) is logged at warn, the rest at debug, where `auto_explain` plans sent as notices
+ * land too (the bench's `--seed` reads them there).
+ */
+function logNotice(logger: Logger, notice: { severity?: string; code?: string; message?: string }) {
+  const postgres = { severity: notice.severity, code: notice.code, message: notice.message };
+  if (notice.severity === 'WARNING') logger.warn({ postgres }, 'Postgres warning');
+  else logger.debug({ postgres }, 'Postgres notice');
 }
 
 /** Applies pending migrations; Kysely's lock makes concurrent starts safe. */
