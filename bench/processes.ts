@@ -141,19 +141,30 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** The node flags of `npm start` (package.json), so the bench runs the service as it is run. */
-function startFlags(): string[] {
-  const { scripts } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-  const flags = /\bnode((?: --[\w-]+(?:=\S+)?)*) dist\/src\/infrastructure\/main\.js/.exec(
-    scripts.start,
-  );
-  if (!flags) throw new Error(`cannot read the node flags of npm start: ${scripts.start}`);
-  return flags[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
+/**
+ * What `npm start` (package.json) sets before `node` and the node flags it passes, so the bench
+ * runs the service as it is run: `exec VAR=value node --flag … dist/src/infrastructure/main.js`.
+ */
+export function startCommand(script: string): { env: Record<string, string>; flags: string[] } {
+  const match =
+    /^(?:exec )?((?:\w+=\S+ )*)node((?: --[\w-]+(?:=\S+)?)*) dist\/src\/infrastructure\/main\.js/.exec(
+      script,
+    );
+  if (!match) throw new Error(`cannot read the command of npm start: ${script}`);
+  const pairs = (match[1] ?? '').trim().split(/\s+/).filter(Boolean);
+  return {
+    env: Object.fromEntries(pairs.map((pair) => pair.split(/=(.*)/s).slice(0, 2))),
+    flags: match[2]?.trim().split(/\s+/).filter(Boolean) ?? [],
+  };
+}
+
+function startScript(): string {
+  return JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start;
 }
 
 /**
- * The built service (`node dist/src/infrastructure/main.js`, with the node flags of
- * `npm start`) on 127.0.0.1, once /readyz answers 200: at LOG_LEVEL=warn it does not log the
+ * The built service (`node dist/src/infrastructure/main.js`, with the environment and node
+ * flags of `npm start`) on 127.0.0.1, once /readyz answers 200: at LOG_LEVEL=warn it does not log the
  * URL it serves, so it is given a port.
  */
 export async function spawnService(
@@ -165,12 +176,14 @@ export async function spawnService(
   }
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  const start = startCommand(startScript());
   const child = track(
-    spawn(process.execPath, [...startFlags(), ...nodeArgs, SERVICE_MAIN], {
+    spawn(process.execPath, [...start.flags, ...nodeArgs, SERVICE_MAIN], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
+        ...start.env,
         ...env,
         HOST: '127.0.0.1',
         PORT: `${port}`,

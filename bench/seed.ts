@@ -195,7 +195,9 @@ export async function seedDatabase(
   const timed = async (client: pg.Client, statement: string) => {
     const started = Date.now();
     const result = await client.query(statement);
-    const label = /insert into (\w+)|(?:index|constraint) (\w+)|^(vacuum)/i.exec(statement);
+    const label = /insert into (\w+)|(?:index|constraint) (\w+)|^(vacuum|checkpoint)/i.exec(
+      statement,
+    );
     const rows = result.rowCount ? `${result.rowCount.toLocaleString('en')} rows, ` : '';
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     onStep(`  seed: ${label?.slice(1).find(Boolean) ?? 'statement'}: ${rows}${seconds} s`);
@@ -225,6 +227,8 @@ export async function seedDatabase(
     await first.query('drop table seed_weibo_tokens');
     for (const statements of restore) await wave(statements);
     await wave(TABLES.map((table) => `vacuum (analyze) ${table}`));
+    // The fill's dirty pages written out now, not by a checkpoint in the middle of a scenario.
+    await timed(first, 'checkpoint');
   } finally {
     await Promise.all(clients.map((client) => client.end().catch(() => undefined)));
   }

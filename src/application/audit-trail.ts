@@ -14,7 +14,7 @@ export class AuditTrail {
     requester: Requester = {},
     extra: Parameters<typeof auditEntry>[2] = {},
   ): AuditEntry {
-    const base = { id: this.ids.uuid(), at: this.clock.now(), userId, action };
+    const base = { id: this.ids.ordered(), at: this.clock.now(), userId, action };
     return auditEntry(base, requester, extra);
   }
 }

@@ -56,7 +56,7 @@ export class BindAccount {
       if (outcome === 'already-bound') throw new WeiboAlreadyBound();
       // A valid token for an account that no longer exists is as good as no token.
       if (outcome === 'unknown-account') throw new BindTokenInvalid();
-      await outbox.add(userBoundToWeibo(this.ids.uuid(), this.clock.now(), user, weiboUid));
+      await outbox.add(userBoundToWeibo(this.ids.ordered(), this.clock.now(), user, weiboUid));
       const trail = new AuditTrail(this.clock, this.ids);
       await audit.record(trail.entry(user.id, 'bound', requester, { detail: { weiboUid } }));
     });

@@ -34,7 +34,7 @@ export class DeleteAccount {
       if (!(await users.lock(user.id))) throw new NotSignedIn();
       const bound = await weiboAccounts.unbind(user.id);
       await users.delete(user.id);
-      const event = userDeleted(this.ids.uuid(), this.clock.now(), user, bound?.uid ?? null);
+      const event = userDeleted(this.ids.ordered(), this.clock.now(), user, bound?.uid ?? null);
       await outbox.add(event);
       const detail: Record<string, string> = bound ? { weiboUid: bound.uid } : {};
       await audit.record(trail.entry(user.id, 'deleted', requester, { detail }));

@@ -35,7 +35,7 @@ export class LinkWeiboAccount {
       if (outcome === 'user-already-bound') throw new AccountAlreadyBound();
       if (outcome === 'already-bound') throw new WeiboAlreadyBound();
       if (outcome === 'unknown-account') throw new BindTokenInvalid();
-      await outbox.add(userBoundToWeibo(this.ids.uuid(), this.clock.now(), user, weiboUid));
+      await outbox.add(userBoundToWeibo(this.ids.ordered(), this.clock.now(), user, weiboUid));
       const trail = new AuditTrail(this.clock, this.ids);
       await audit.record(trail.entry(user.id, 'linked', requester, { detail: { weiboUid } }));
     });

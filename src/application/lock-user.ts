@@ -47,9 +47,9 @@ export class LockUser {
         const detail = { sessions: 'all' };
         const ended = this.trail.entry(userId, 'session_ended', requester, { actor, detail });
         await sessions.revokeAll(userId, now, ended);
-        await outbox.add(userLocked(this.ids.uuid(), now, user));
+        await outbox.add(userLocked(this.ids.ordered(), now, user));
       } else {
-        await outbox.add(userUnlocked(this.ids.uuid(), now, user));
+        await outbox.add(userUnlocked(this.ids.ordered(), now, user));
       }
       const action = lock ? 'locked' : 'unlocked';
       const detail: Record<string, string> = lock ? { reason: lock.reason } : {};

@@ -225,5 +225,11 @@ export interface Clock {
 }
 
 export interface IdGenerator {
+  /** A random id (UUIDv4): a user's, which tells nothing of when the account was made. */
   uuid(): string;
+  /**
+   * A time-ordered id (UUIDv7) for rows written in time order and kept in large tables:
+   * sessions, audit entries, events. Ids made later sort after, also within a millisecond.
+   */
+  ordered(): string;
 }

@@ -51,7 +51,7 @@ export class Sessions {
     const now = this.clock.now();
     const refreshToken = newSecret();
     const session: Session = {
-      id: this.ids.uuid(),
+      id: this.ids.ordered(),
       userId: user.id,
       createdAt: now,
       lastUsedAt: now,

@@ -29,7 +29,7 @@ export class UnbindWeibo {
       const bound = await weiboAccounts.unbind(user.id);
       if (!bound) throw new NoWeiboAccount();
       const by = actor === 'user' ? 'user' : 'admin';
-      const event = userUnboundFromWeibo(this.ids.uuid(), this.clock.now(), user, bound.uid, by);
+      const event = userUnboundFromWeibo(this.ids.ordered(), this.clock.now(), user, bound.uid, by);
       await outbox.add(event);
       const trail = new AuditTrail(this.clock, this.ids);
       const detail = { weiboUid: bound.uid };

@@ -39,7 +39,7 @@ export class WeiboAuthorizationHealth {
       }
       if (!marked.wasValid) return;
       const lost = { userId, weiboUid: uid };
-      await outbox.add(weiboAuthorizationLost(this.ids.uuid(), now, lost, loss));
+      await outbox.add(weiboAuthorizationLost(this.ids.ordered(), now, lost, loss));
       const detail = { reason: loss, weiboUid: uid };
       const entry = this.trail.entry(userId, 'weibo_authorization_lost', requester, {
         actor,
@@ -62,7 +62,7 @@ export class WeiboAuthorizationHealth {
         for (const { uid, userId } of expired) {
           if (!userId) continue;
           const lost = { userId, weiboUid: uid };
-          await outbox.add(weiboAuthorizationLost(this.ids.uuid(), now, lost, 'expired'));
+          await outbox.add(weiboAuthorizationLost(this.ids.ordered(), now, lost, 'expired'));
           const detail = { reason: 'expired', weiboUid: uid };
           const entry = { actor: 'system' as const, detail };
           await audit.record(this.trail.entry(userId, 'weibo_authorization_lost', {}, entry));

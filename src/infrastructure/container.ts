@@ -63,6 +63,7 @@ import { readinessChecks } from './readiness.ts';
 import { developmentApps } from './sandbox.ts';
 import { bindClass, bindFactory, resolve, Token } from './typed-token.ts';
 import { bindUseCases } from './use-cases.ts';
+import { uuidV7 } from './uuid-v7.ts';
 
 /** What start-up opened or loaded before wiring: connections, keys and development apps. */
 export interface Resources {
@@ -114,7 +115,7 @@ export function buildContainer(resources: Resources): Container {
   value(SIGNING_KEY, resources.signingKey);
   value(TOKEN_CIPHER, resources.tokenCipher);
   value(CLOCK, { now: () => new Date() });
-  value(IDS, { uuid: randomUUID });
+  value(IDS, { uuid: randomUUID, ordered: () => uuidV7() });
   if (resources.weibo) value(WEIBO, resources.weibo);
 
   bindFactory(container, METRICS, [KyselyOutboxStore], (outbox) => new ServiceMetrics(outbox));

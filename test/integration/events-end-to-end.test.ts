@@ -54,6 +54,11 @@ describe('events from a bind', () => {
         data: { username: 'queued_user', weiboUid: uid },
       });
       expect(JSON.stringify(job?.data)).not.toMatch(/password|token|argon2/i);
+      // Events are keyed by time-ordered ids; a user's id tells nothing of its creation.
+      expect(job?.id).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
+      expect(job?.data.subject).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab]/);
     }
   });
 

@@ -169,6 +169,10 @@ describe('on the running service', () => {
       }
       const listed = await sessions(user.token);
       expect(listed.body.sessions).toHaveLength(4);
+      // Time-ordered ids (UUIDv7): a session started later sorts after.
+      const ids = listed.body.sessions.map((session: { id: string }) => session.id);
+      for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab]/);
+      expect([...ids].sort().reverse()).toEqual(ids);
     });
   });
 

@@ -49,6 +49,10 @@ export class SequentialIds implements IdGenerator {
     this.next += 1;
     return `00000000-0000-4000-8000-${String(this.next).padStart(12, '0')}`;
   }
+  /** One sequence for both kinds: each id sorts after the one before. */
+  ordered(): string {
+    return this.uuid();
+  }
 }
 
 /**
