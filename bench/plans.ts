@@ -170,6 +170,8 @@ export async function capturePlans(ctx: PassContext, databaseUrl: string): Promi
     ADMIN_API_KEYS: ADMIN_KEY,
     PGOPTIONS: AUTO_EXPLAIN,
   });
+  // 'exit' may come before the last lines are read; 'close' comes after.
+  const closed = new Promise((resolve) => service.process.once('close', resolve));
   const messages: string[] = [];
   service.lines.on('line', (line: string) => {
     if (!line.includes('"Postgres notice"')) return;
@@ -191,6 +193,7 @@ export async function capturePlans(ctx: PassContext, databaseUrl: string): Promi
     await tour(service.url, second.username);
   } finally {
     await service.stop();
+    await closed;
   }
   return summarisePlans(messages);
 }

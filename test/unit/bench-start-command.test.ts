@@ -24,3 +24,16 @@ describe('the bench runs the service as npm start does', () => {
     expect(() => startCommand('tsx src/infrastructure/main.ts')).toThrow(/cannot read/);
   });
 });
+
+describe('one set of node flags', () => {
+  it('npm start, npm run relay and the image run node alike, so the bench measures what runs', () => {
+    const { scripts } = JSON.parse(readFileSync('package.json', 'utf8'));
+    const { flags } = startCommand(scripts.start);
+    expect(flags).toEqual(['--max-semi-space-size=8', '--heap-growing-percent=50']);
+    expect(scripts.relay).toContain(
+      `node ${flags.join(' ')} dist/src/infrastructure/main.js relay`,
+    );
+    const cmd = /^CMD (\[.*\])$/m.exec(readFileSync('Dockerfile', 'utf8'))?.[1] ?? '[]';
+    expect(JSON.parse(cmd)).toEqual(['node', ...flags, 'dist/src/infrastructure/main.js']);
+  });
+});
