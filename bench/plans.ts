@@ -173,7 +173,9 @@ export async function capturePlans(ctx: PassContext, databaseUrl: string): Promi
   // 'exit' may come before the last lines are read; 'close' comes after.
   const closed = new Promise((resolve) => service.process.once('close', resolve));
   const messages: string[] = [];
+  let lastRequestAt = Date.now();
   service.lines.on('line', (line: string) => {
+    if (line.includes('"msg":"request"')) lastRequestAt = Date.now();
     if (!line.includes('"Postgres notice"')) return;
     const message = (JSON.parse(line) as { postgres?: { message?: string } }).postgres?.message;
     if (message?.startsWith('duration:')) messages.push(message);
@@ -191,6 +193,12 @@ export async function capturePlans(ctx: PassContext, databaseUrl: string): Promi
     if (!first || !second) throw new Error('the plans pass bound fewer than two users');
     await signedInRead(service.url, first, small);
     await tour(service.url, second.username);
+    // The plans come as debug lines, megabytes of them while the load kept this process busy:
+    // read them all before stopping, or a full pipe at exit loses the last. A request's log
+    // line follows its statements' plans; the periodic jobs' plans keep coming, so the wait is
+    // for the request lines to stop (at most 30 s).
+    const deadline = Date.now() + 30_000;
+    while (Date.now() - lastRequestAt < 1_000 && Date.now() < deadline) await sleep(250);
   } finally {
     await service.stop();
     await closed;

@@ -133,8 +133,8 @@ export function formatMarkdown(rows: BenchRow[]): string {
 /**
  * Writes bench/results/<ISO timestamp>.json and bench/results/latest.json; a smoke or profiled
  * run writes <timestamp>-smoke.json and latest-smoke.json (-profile, -partial for `--only`,
- * -seeded for `--seed`), so
- * that only a full run replaces the latest table.
+ * -seeded for `--seed`, which is also a full run and writes latest.json too), so that only a
+ * full run replaces the latest table.
  */
 export async function writeResults(results: BenchResults): Promise<string[]> {
   await mkdir(RESULTS_DIR, { recursive: true });
@@ -150,9 +150,10 @@ export async function writeResults(results: BenchResults): Promise<string[]> {
           ? '-seeded'
           : '';
   const stamp = results.startedAt.replaceAll(':', '-');
-  const files = [`${stamp}${suffix}.json`, `latest${suffix}.json`].map((name) =>
-    path.join(RESULTS_DIR, name),
-  );
+  // A seeded run is a full run too: its table is also the latest.
+  const names = [`${stamp}${suffix}.json`, `latest${suffix}.json`];
+  if (suffix === '-seeded') names.push('latest.json');
+  const files = names.map((name) => path.join(RESULTS_DIR, name));
   for (const file of files) await writeFile(file, text);
   return files;
 }
