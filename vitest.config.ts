@@ -23,6 +23,16 @@ export default defineConfig({
         },
       },
       {
+        // Redis Sentinel and Cluster of the tests' own, and several instances at once: slow.
+        test: {
+          name: 'scaling',
+          include: ['test/scaling/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
         test: {
           name: 'browser',
           include: ['test/browser/**/*.test.ts'],

@@ -12,7 +12,7 @@ import { KyselyOutboxStore } from '../../src/adapters/persistence/kysely-outbox-
 import type { CloudEvent, Database } from '../../src/adapters/persistence/schema.ts';
 import { type UserBoundToWeibo, userBoundToWeibo } from '../../src/domain/events.ts';
 import type { OpenDatabase } from '../../src/infrastructure/database.ts';
-import { createRedis, whenReady } from '../../src/infrastructure/redis.ts';
+import { createBullMqRedis, whenReady } from '../../src/infrastructure/redis.ts';
 
 /** A queue name of this run's own, so its keys can be removed without touching anyone else's. */
 export function uniqueQueueName(scenario: string): string {
@@ -43,7 +43,7 @@ export async function startRelay(
   logger: Logger,
   options?: OutboxRelayOptions,
 ): Promise<RunningRelay> {
-  const relayRedis = createRedis(redisUrl, logger);
+  const relayRedis = createBullMqRedis({ mode: 'single', url: redisUrl }, logger);
   if (!(await whenReady(relayRedis, 5_000))) {
     relayRedis.disconnect();
     throw new Error(`Redis at ${redisUrl} is not answering`);

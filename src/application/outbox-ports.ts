@@ -26,3 +26,9 @@ export interface OutboxStore {
   /** Unpublished messages, and the age of the oldest in seconds (0 when there is none). */
   backlog(): Promise<{ unpublished: number; oldestAgeSeconds: number }>;
 }
+
+/**
+ * Thrown by a publisher when the broker as a whole could not take a batch (not one bad message
+ * of it): the relay retries the whole batch later, instead of message by message now.
+ */
+export class BrokerUnavailable extends Error {}

@@ -24,19 +24,27 @@ export interface RateCount {
   windowSeconds: number;
 }
 
+/**
+ * What `StateStore.save` did: saved the login under `state`, the nonce to hand out (the one it
+ * was given, or that one with a routing prefix of the store's), or, over the limit, nothing:
+ * then `wait` is the seconds to wait.
+ */
+export type SavedState = { state: string; wait: 0 } | { state: null; wait: number };
+
 /** One-time login states with a lifetime. Throws StateStoreUnavailable. */
 export interface StateStore {
   /**
-   * Saves the pending login and resolves 0. With `count`, the request is first counted in the
+   * Saves the pending login under `nonce`. With `count`, the request is first counted in the
    * limiter's window for `count.key`, in the same step (one Redis round trip): over the limit
-   * nothing is saved, and it resolves the seconds to wait.
+   * nothing is saved. A store may prefix the nonce (Redis keeps the state in its counter's
+   * slot, and `consume` finds the slot from the prefix): the state is the one it resolves.
    */
   save(
-    state: string,
+    nonce: string,
     pending: PendingLogin,
     ttlSeconds: number,
     count?: RateCount,
-  ): Promise<number>;
+  ): Promise<SavedState>;
   /** Returns the pending login once; later calls, or after expiry, return null. */
   consume(state: string): Promise<PendingLogin | null>;
 }

@@ -32,14 +32,13 @@ export class StartWeiboLogin {
     const browserSecret = isWellFormedSecret(input.browserSecret)
       ? input.browserSecret
       : newSecret();
-    const state = newSecret();
-    const wait = await this.states.save(
-      state,
+    const { state, wait } = await this.states.save(
+      newSecret(),
       { returnTo, display: input.display, browserBindingHash: bindingHash(browserSecret) },
       this.stateTtlSeconds,
       input.rateCount,
     );
-    if (wait > 0) throw new RateLimited(wait);
+    if (state === null) throw new RateLimited(wait);
     const oauthUrl = this.oauth.authorizationUrl({
       state,
       display: input.display,

@@ -11,6 +11,8 @@ export function environmentReader(env: NodeJS.ProcessEnv) {
   };
   return {
     problems,
+    /** Whether the variable holds anything but blanks (an empty value counts as unset). */
+    isSet: (name: string) => raw(name) !== undefined,
     text: (name: string, fallback: string) => raw(name) ?? fallback,
     required: (name: string) => raw(name) ?? problem(`${name} is required`, ''),
     integer(name: string, fallback: number, min: number, max: number): number {

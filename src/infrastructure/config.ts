@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { WeiboClientOptions } from '../adapters/weibo/weibo-oauth-client.ts';
 import { environmentReader } from './config-reader.ts';
+import { type RedisTarget, readBullMqPrefix, readRedisTarget } from './redis-target.ts';
 
 export type WeiboConfig = WeiboClientOptions & { timeoutMs: number };
 
@@ -11,7 +12,10 @@ export interface Config {
   port: number;
   host: string;
   databaseUrl?: string;
-  redisUrl?: string;
+  /** Unset = in-process stores (one instance only) and events logged. */
+  redis?: RedisTarget;
+  /** BullMQ's key prefix, for the relay's queues (and their consumers). */
+  bullmqPrefix: string;
   /** Unset outside production when no Weibo credential is set at all. */
   weibo?: WeiboConfig;
   /** Further app keys whose tokens the app login accepts: the native apps' own. */
@@ -65,6 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const databaseUrl = production
     ? read.requiredUrl('DATABASE_URL')
     : read.optionalUrl('DATABASE_URL');
+  const redis = readRedisTarget(read, production);
   const sandboxAsked = read.boolean('WEIBO_SANDBOX', false);
   if (!weibo && databaseUrl && !sandboxAsked) {
     read.problems.push(
@@ -80,7 +85,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     port: read.integer('PORT', 8000, 0, 65_535),
     host: read.text('HOST', '127.0.0.1'),
     databaseUrl,
-    redisUrl: production ? read.requiredUrl('REDIS_URL') : read.optionalUrl('REDIS_URL'),
+    redis,
+    bullmqPrefix: readBullMqPrefix(read, redis),
     weibo,
     jwt: {
       privateKeyPem: production

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Hono } from 'hono';
 import { type AbstractNewable, Container } from 'inversify';
-import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { createApp } from '../adapters/http/app.ts';
@@ -60,6 +59,7 @@ import { UnbindWeibo } from '../application/unbind-weibo.ts';
 import type { OAuthProvider, WeiboPause } from '../application/weibo-ports.ts';
 import type { Config, WeiboConfig } from './config.ts';
 import { readinessChecks } from './readiness.ts';
+import type { RedisClient } from './redis.ts';
 import { developmentApps } from './sandbox.ts';
 import { bindClass, bindFactory, resolve, Token } from './typed-token.ts';
 import { bindUseCases } from './use-cases.ts';
@@ -71,9 +71,9 @@ export interface Resources {
   logger: Logger;
   db: Kysely<Database>;
   /** Request-time Redis (state, rate limits), or null for in-process stores. */
-  redis: Redis | null;
+  redis: RedisClient | null;
   /** The relay's own Redis for BullMQ, or null to log events instead. */
-  relayRedis: Redis | null;
+  relayRedis: RedisClient | null;
   signingKey: SigningKey;
   /** Keys a rotation retired (JWT_PREVIOUS_KEYS): still accepted, never used to sign. */
   previousKeys?: VerificationKey[];
@@ -131,7 +131,7 @@ export function buildContainer(resources: Resources): Container {
   });
   bindFactory(container, EVENT_PUBLISHER, [LOGGER], (logger) =>
     relayRedis
-      ? new BullMqEventPublisher(relayRedis, config.outboxQueues, logger)
+      ? new BullMqEventPublisher(relayRedis, config.outboxQueues, logger, config.bullmqPrefix)
       : new LoggingEventPublisher(logger),
   );
 

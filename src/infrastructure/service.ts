@@ -1,5 +1,4 @@
 import type { Hono } from 'hono';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { errorBody, errorStatus } from '../adapters/http/error-mapping.ts';
 import type { Config } from './config.ts';
@@ -9,7 +8,8 @@ import { listen, type RunningServer } from './http-server.ts';
 import { loadKeys } from './keys.ts';
 import { type RunningRelay, runOutboxRelay } from './outbox.ts';
 import { type PeriodicJob, schedulePeriodicJobs } from './periodic.ts';
-import { createRedis, whenReady } from './redis.ts';
+import { createBullMqRedis, createRedis, quit, whenReady } from './redis.ts';
+import { describeRedisTarget } from './redis-target.ts';
 import { SANDBOX_PATH, sandboxWeibo } from './sandbox.ts';
 import { resolve } from './typed-token.ts';
 
@@ -114,9 +114,9 @@ async function openResources(
 ): Promise<OpenResources> {
   const keys = await loadKeys(config, logger);
   const database = await openDatabase(config.databaseUrl, config.dataDir, logger);
-  const redis = config.redisUrl ? createRedis(config.redisUrl, logger) : null;
+  const redis = config.redis ? createRedis(config.redis, logger) : null;
   // BullMQ gets a connection of its own.
-  const relayRedis = config.redisUrl && wants.relay ? createRedis(config.redisUrl, logger) : null;
+  const relayRedis = config.redis && wants.relay ? createBullMqRedis(config.redis, logger) : null;
   const close = async () => {
     await database.db.destroy();
     await quit(redis);
@@ -137,18 +137,14 @@ async function openResources(
   return { resources, database, relaying: wants.relay, close };
 }
 
-async function quit(redis: Redis | null) {
-  await redis?.quit().catch(() => redis.disconnect());
-}
-
 function describe({ resources, database, relaying }: OpenResources, config: Config) {
   return {
     database: database.description,
-    stores: resources.redis ? 'Redis' : 'in-process (one instance only)',
+    stores: config.redis ? describeRedisTarget(config.redis) : 'in-process (one instance only)',
     events: !relaying
       ? 'not relayed here (OUTBOX_RELAY=false)'
       : resources.relayRedis
-        ? `BullMQ queues ${config.outboxQueues.join(', ')}`
+        ? `BullMQ queues ${config.outboxQueues.join(', ')} (prefix ${config.bullmqPrefix})`
         : 'the log',
   };
 }

@@ -6,7 +6,12 @@ import { InMemoryStateStore } from '../../src/adapters/memory/in-memory-state-st
 import { RedisRateLimiter } from '../../src/adapters/redis/redis-rate-limiter.ts';
 import { RedisStateStore } from '../../src/adapters/redis/redis-state-store.ts';
 import { StateStoreUnavailable } from '../../src/application/errors.ts';
-import type { PendingLogin, RateLimiter, StateStore } from '../../src/application/ports.ts';
+import type {
+  PendingLogin,
+  RateCount,
+  RateLimiter,
+  StateStore,
+} from '../../src/application/ports.ts';
 import { FakeClock } from '../support/fakes.ts';
 import { unreachableRedis } from '../support/unreachable-redis.ts';
 
@@ -56,10 +61,16 @@ const implementations: Array<[string, () => Subject]> = [
   ],
 ];
 
+/** Saves under a fresh nonce and resolves the state to hand out, or the wait when refused. */
+async function saved(store: StateStore, ttlSeconds = 60, count?: RateCount) {
+  return store.save(`nonce-${Math.random().toString(36).slice(2)}`, pending, ttlSeconds, count);
+}
+
 describe.each(implementations)('%s state store', (_name, create) => {
   it('returns a saved state once, then never again', async () => {
     const { store } = create();
-    await store.save('s1', pending, 60);
+    const { state } = await store.save('s1', pending, 60);
+    expect(state).toBe('s1');
     expect(await store.consume('s1')).toEqual(pending);
     expect(await store.consume('s1')).toBeNull();
   });
@@ -79,24 +90,34 @@ describe.each(implementations)('%s state store', (_name, create) => {
   it('counts the request with the save: under the limit it saves, over it saves nothing', async () => {
     const { store } = create();
     const count = { key: 'ip:203.0.113.1', limit: 2, windowSeconds: 60 };
-    expect(await store.save('c1', pending, 60, count)).toBe(0);
-    expect(await store.save('c2', pending, 60, count)).toBe(0);
-    const wait = await store.save('c3', pending, 60, count);
-    expect(wait).toBeGreaterThanOrEqual(1);
-    expect(wait).toBeLessThanOrEqual(60);
-    expect(await store.consume('c3')).toBeNull();
-    expect(await store.consume('c2')).toEqual(pending);
+    const first = await saved(store, 60, count);
+    const second = await saved(store, 60, count);
+    expect([first.wait, second.wait]).toEqual([0, 0]);
+    const third = await saved(store, 60, count);
+    expect(third.state).toBeNull();
+    expect(third.wait).toBeGreaterThanOrEqual(1);
+    expect(third.wait).toBeLessThanOrEqual(60);
+    expect(await store.consume(second.state ?? '')).toEqual(pending);
+    expect(await store.consume(first.state ?? '')).toEqual(pending);
     // Another client has a count of its own.
-    expect(await store.save('c4', pending, 60, { ...count, key: 'ip:203.0.113.2' })).toBe(0);
+    expect((await saved(store, 60, { ...count, key: 'ip:203.0.113.2' })).wait).toBe(0);
+  });
+
+  it('hands out a state that is the nonce, at most behind a short prefix of its own', async () => {
+    const { store } = create();
+    const count = { key: 'ip:203.0.113.9', limit: 5, windowSeconds: 60 };
+    const { state } = await store.save('the-nonce', pending, 60, count);
+    expect(state).toMatch(/^[A-Za-z0-9_-]{0,4}the-nonce$/);
+    expect(await store.consume(state ?? '')).toEqual(pending);
   });
 
   it("counts in the limiter's own window, with the client's other requests", async () => {
     const { store, limiter } = create();
     const count = { key: 'ip:203.0.113.3', limit: 3, windowSeconds: 60 };
     expect(await limiter.hit(count.key, count.limit, count.windowSeconds)).toBe(0);
-    expect(await store.save('w1', pending, 60, count)).toBe(0);
+    expect((await saved(store, 60, count)).wait).toBe(0);
     expect(await limiter.hit(count.key, count.limit, count.windowSeconds)).toBe(0);
-    expect(await store.save('w2', pending, 60, count)).toBeGreaterThan(0);
+    expect((await saved(store, 60, count)).wait).toBeGreaterThan(0);
     expect(await limiter.hit(count.key, count.limit, count.windowSeconds)).toBeGreaterThan(0);
   });
 

@@ -13,6 +13,8 @@ const CROSS_ADAPTER_IMPORTS: Record<string, string[]> = {
   'weibo/sandbox': ['weibo'],
   // The HTTP edge times every request; metrics stay out of routes and use cases.
   http: ['metrics'],
+  // BullMQ keeps its queues in Redis: the publisher checks that a replica has its jobs.
+  outbox: ['redis'],
 };
 
 /** `import … from`, `export … from`, `import 'x'` and `import('x')`, multi-line ones included. */

@@ -33,7 +33,8 @@ describe('loadConfig', () => {
       port: 8000,
       host: '127.0.0.1',
       databaseUrl: undefined,
-      redisUrl: undefined,
+      redis: undefined,
+      bullmqPrefix: 'bull',
       weibo: undefined,
       jwt: { issuer: 'weibo-auth', audience: 'weibo-auth', ttlSeconds: 3600 },
       stateTtlSeconds: 600,
@@ -66,7 +67,7 @@ describe('loadConfig', () => {
       'WEIBO_CLIENT_SECRET is required',
       'WEIBO_REDIRECT_URI is required',
       'DATABASE_URL is required',
-      'REDIS_URL is required',
+      'REDIS_URL is required (or REDIS_SENTINELS or REDIS_CLUSTER_NODES)',
       'JWT_PRIVATE_KEY is required',
       'TOKEN_ENCRYPTION_KEY is required',
     ]);
@@ -287,5 +288,109 @@ describe('JWT_PREVIOUS_KEYS', () => {
       expect.stringMatching(/^JWT_PRIVATE_KEY: Signing key is not a readable private key/),
       'JWT_PREVIOUS_KEYS: the 1st key is not a complete PEM block (-----BEGIN …----- to -----END …-----)',
     ]);
+  });
+
+  describe('Redis modes', () => {
+    const production = {
+      NODE_ENV: 'production',
+      ...WEIBO,
+      DATABASE_URL: 'postgres://db.internal/weibo_auth',
+      JWT_PRIVATE_KEY: 'pem',
+      TOKEN_ENCRYPTION_KEY: 'key',
+    };
+
+    it('reads one server from REDIS_URL, with BullMQ under its own prefix', () => {
+      const config = loadConfig({ REDIS_URL: 'redis://redis.internal:6379' });
+      expect(config.redis).toEqual({ mode: 'single', url: 'redis://redis.internal:6379' });
+      expect(config.bullmqPrefix).toBe('bull');
+    });
+
+    it("reads Sentinel: its nodes, the primary's name and the data nodes' password", () => {
+      const config = loadConfig({
+        REDIS_SENTINELS: 's1.internal:26379, 10.0.0.2:26380,[::1]:26381',
+        REDIS_SENTINEL_MASTER: 'weibo-auth',
+        REDIS_PASSWORD: 'hunter2',
+      });
+      expect(config.redis).toEqual({
+        mode: 'sentinel',
+        sentinels: [
+          { host: 's1.internal', port: 26379 },
+          { host: '10.0.0.2', port: 26380 },
+          { host: '::1', port: 26381 },
+        ],
+        name: 'weibo-auth',
+        password: 'hunter2',
+      });
+    });
+
+    it('reads a Cluster, whose BullMQ prefix defaults to one hash tag', () => {
+      const config = loadConfig({ REDIS_CLUSTER_NODES: 'n1:7000,n2:7001' });
+      expect(config.redis).toEqual({
+        mode: 'cluster',
+        nodes: [
+          { host: 'n1', port: 7000 },
+          { host: 'n2', port: 7001 },
+        ],
+        password: undefined,
+      });
+      expect(config.bullmqPrefix).toBe('{bull}');
+      const named = { REDIS_CLUSTER_NODES: 'n1:7000', BULLMQ_PREFIX: 'shop:{weibo-auth}' };
+      expect(loadConfig(named).bullmqPrefix).toBe('shop:{weibo-auth}');
+    });
+
+    it('refuses a BullMQ prefix without a hash tag under Cluster only', () => {
+      expect(problemsOf({ REDIS_CLUSTER_NODES: 'n1:7000', BULLMQ_PREFIX: 'bull' })).toEqual([
+        'BULLMQ_PREFIX "bull" has no {…} hash tag, which Redis Cluster needs: e.g. {bull}',
+      ]);
+      expect(problemsOf({ REDIS_CLUSTER_NODES: 'n1:7000', BULLMQ_PREFIX: '{}' })).toHaveLength(1);
+      expect(loadConfig({ REDIS_URL: 'redis://r', BULLMQ_PREFIX: 'shop' }).bullmqPrefix).toBe(
+        'shop',
+      );
+    });
+
+    it('refuses more than one mode, naming the variables', () => {
+      expect(problemsOf({ REDIS_URL: 'redis://r:6379', REDIS_CLUSTER_NODES: 'n1:7000' })).toEqual([
+        'REDIS_URL and REDIS_CLUSTER_NODES are all set: choose one way to reach Redis',
+      ]);
+      expect(
+        problemsOf({
+          REDIS_URL: 'redis://r:6379',
+          REDIS_SENTINELS: 's:26379',
+          REDIS_SENTINEL_MASTER: 'm',
+          REDIS_CLUSTER_NODES: 'n1:7000',
+        }),
+      ).toEqual([
+        'REDIS_URL and REDIS_SENTINELS and REDIS_CLUSTER_NODES are all set: choose one way to reach Redis',
+      ]);
+    });
+
+    it('counts an empty value as unset', () => {
+      const config = loadConfig({
+        REDIS_URL: '  ',
+        REDIS_SENTINELS: '',
+        REDIS_CLUSTER_NODES: 'n:1',
+      });
+      expect(config.redis?.mode).toBe('cluster');
+    });
+
+    it("refuses Sentinel without the primary's name, and nodes that are not host:port", () => {
+      expect(problemsOf({ REDIS_SENTINELS: 's:26379' })).toEqual([
+        'REDIS_SENTINELS is set but REDIS_SENTINEL_MASTER is not',
+      ]);
+      expect(problemsOf({ REDIS_CLUSTER_NODES: 'n1:7000,n2,n3:99999' })).toEqual([
+        'REDIS_CLUSTER_NODES: "n2" is not host:port',
+        'REDIS_CLUSTER_NODES: "n3:99999" is not host:port',
+      ]);
+    });
+
+    it('accepts any of the three modes in production, and none of them is refused', () => {
+      expect(
+        problemsOf({ ...production, REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_MASTER: 'm' }),
+      ).toEqual([]);
+      expect(problemsOf({ ...production, REDIS_CLUSTER_NODES: 'n:7000' })).toEqual([]);
+      expect(problemsOf(production)).toEqual([
+        'REDIS_URL is required (or REDIS_SENTINELS or REDIS_CLUSTER_NODES)',
+      ]);
+    });
   });
 });

@@ -3,6 +3,7 @@ import type {
   PendingLogin,
   RateCount,
   RateLimiter,
+  SavedState,
   StateStore,
 } from '../../application/ports.ts';
 
@@ -23,11 +24,11 @@ export class InMemoryStateStore implements StateStore {
     pending: PendingLogin,
     ttlSeconds: number,
     count?: RateCount,
-  ): Promise<number> {
+  ): Promise<SavedState> {
     if (count) {
       if (!this.options.limiter) throw new Error('InMemoryStateStore: no limiter to count with');
       const wait = await this.options.limiter.hit(count.key, count.limit, count.windowSeconds);
-      if (wait > 0) return wait;
+      if (wait > 0) return { state: null, wait };
     }
     this.evictExpired();
     if (this.entries.size >= (this.options.capacity ?? DEFAULT_CAPACITY)) {
@@ -36,7 +37,7 @@ export class InMemoryStateStore implements StateStore {
     }
     const expiresAt = this.clock.now().getTime() + ttlSeconds * 1000;
     this.entries.set(state, { pending: structuredClone(pending), expiresAt });
-    return 0;
+    return { state, wait: 0 };
   }
 
   async consume(state: string): Promise<PendingLogin | null> {

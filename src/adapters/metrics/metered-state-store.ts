@@ -1,4 +1,4 @@
-import type { PendingLogin, RateCount, StateStore } from '../../application/ports.ts';
+import type { PendingLogin, RateCount, SavedState, StateStore } from '../../application/ports.ts';
 import type { ServiceMetrics } from './service-metrics.ts';
 
 /**
@@ -13,14 +13,14 @@ export class MeteredStateStore implements StateStore {
   ) {}
 
   async save(
-    state: string,
+    nonce: string,
     pending: PendingLogin,
     ttlSeconds: number,
     count?: RateCount,
-  ): Promise<number> {
-    const wait = await this.inner.save(state, pending, ttlSeconds, count);
-    if (wait === 0) this.metrics.countStateIssued();
-    return wait;
+  ): Promise<SavedState> {
+    const saved = await this.inner.save(nonce, pending, ttlSeconds, count);
+    if (saved.state !== null) this.metrics.countStateIssued();
+    return saved;
   }
 
   consume(state: string): Promise<PendingLogin | null> {

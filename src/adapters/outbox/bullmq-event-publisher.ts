@@ -1,7 +1,8 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { EventPublisher, OutboxMessage } from '../../application/ports.ts';
+import type { RedisClient } from '../redis/redis-client.ts';
+import { ReplicaAcknowledgement } from '../redis/replica-acknowledgement.ts';
 
 const DAY = 24 * 3600;
 
@@ -11,17 +12,26 @@ const JOB_RETENTION = {
   removeOnFail: { age: 30 * DAY },
 };
 
-/** One BullMQ job per event in every queue: name = event type, jobId = event id. */
+/**
+ * One BullMQ job per event in every queue: name = event type, jobId = event id. A publish
+ * resolves once a replica has the jobs too (when the primary has replicas), so a failover
+ * cannot lose a job whose outbox row is then marked published.
+ */
 export class BullMqEventPublisher implements EventPublisher {
   private readonly queues: Queue[];
+  private readonly queueKeys: string[];
+  private readonly replicas: ReplicaAcknowledgement;
 
   /** `connection` is this publisher's own; it is closed with the publisher. */
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: RedisClient,
     queueNames: string[],
     logger: Logger,
-    prefix?: string,
+    prefix = 'bull',
+    options: { replicationTimeoutMs?: number } = {},
   ) {
+    this.replicas = new ReplicaAcknowledgement(connection, options.replicationTimeoutMs);
+    this.queueKeys = queueNames.map((name) => `${prefix}:${name}:id`);
     this.queues = queueNames.map((name) => {
       const queue = new Queue(name, { connection, prefix });
       queue.on('error', (error) => logger.warn({ err: error, queue: name }, 'BullMQ queue error'));
@@ -36,6 +46,7 @@ export class BullMqEventPublisher implements EventPublisher {
       opts: { jobId: message.id, ...JOB_RETENTION },
     }));
     await Promise.all(this.queues.map((queue) => queue.addBulk(jobs)));
+    await this.replicas.confirm(this.queueKeys);
   }
 
   async close(): Promise<void> {

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
-import type {
-  ClaimedMessage,
-  OutboxStore,
-  PublishOutcome,
+import {
+  BrokerUnavailable,
+  type ClaimedMessage,
+  type OutboxStore,
+  type PublishOutcome,
 } from '../../application/outbox-ports.ts';
 import type { EventPublisher, OutboxMessage } from '../../application/ports.ts';
 
@@ -104,7 +105,8 @@ export class OutboxRelay {
 
   /**
    * Publishes the batch. When it fails, each message is tried alone, so one bad event holds
-   * back no other; but a timeout means the broker is away, and then all of them failed.
+   * back no other; but a timeout, or a broker that says it is unavailable (a replica did not
+   * confirm), means all of them failed.
    */
   private async publish(messages: OutboxMessage[]): Promise<Map<string, string>> {
     const failures = new Map<string, string>();
@@ -112,7 +114,8 @@ export class OutboxRelay {
       await this.publishInTime(messages);
     } catch (error) {
       for (const message of messages) {
-        if (error instanceof PublishTimedOut) failures.set(message.id, error.message);
+        if (error instanceof PublishTimedOut || error instanceof BrokerUnavailable)
+          failures.set(message.id, error.message);
         else
           await this.publishInTime([message]).catch((alone: unknown) => {
             failures.set(message.id, alone instanceof Error ? alone.message : String(alone));

@@ -1,15 +1,15 @@
-import type { Redis } from 'ioredis';
 import { RateLimiterUnavailable } from '../../application/errors.ts';
 import type { Clock, RateLimiter, RatePlace } from '../../application/ports.ts';
 import { refusedPlace, takenPlace } from '../../application/rate-places.ts';
 import { fixedWindow, RATE_KEY_PREFIX } from './fixed-window.ts';
+import type { RedisClient } from './redis-client.ts';
 
 /** A DECR that never creates the counter (an expired one would come back without expiry). */
 const GIVE_BACK = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DECR', KEYS[1]) end
 return 0`;
 
-type WithGiveBack = Redis & { rateGiveBack(counter: string): Promise<number> };
+type WithGiveBack = RedisClient & { rateGiveBack(counter: string): Promise<number> };
 
 /**
  * Fixed-window counters shared by every instance: INCR, with the expiry set on first hit.
@@ -20,7 +20,7 @@ export class RedisRateLimiter implements RateLimiter {
   private readonly redis: WithGiveBack;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly clock: Clock,
     private readonly keyPrefix = RATE_KEY_PREFIX,
   ) {

@@ -1,7 +1,13 @@
-import type { Redis } from 'ioredis';
 import { StateStoreUnavailable } from '../../application/errors.ts';
-import type { Clock, PendingLogin, RateCount, StateStore } from '../../application/ports.ts';
-import { fixedWindow, RATE_KEY_PREFIX } from './fixed-window.ts';
+import type {
+  Clock,
+  PendingLogin,
+  RateCount,
+  SavedState,
+  StateStore,
+} from '../../application/ports.ts';
+import { fixedWindow, RATE_KEY_PREFIX, ROUTING_TAG_LENGTH } from './fixed-window.ts';
+import type { RedisClient } from './redis-client.ts';
 
 /**
  * Counts the request as RedisRateLimiter.hit does (INCR, expiry on the first hit) and, under
@@ -15,18 +21,23 @@ if count > tonumber(ARGV[2]) then return 0 end
 redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
 return 1`;
 
-type WithCountThenSet = Redis & {
+type WithCountThenSet = RedisClient & {
   countThenSet(...args: [string, string, number, number, string, number]): Promise<number>;
 };
 
-/** Login states in Redis: SET with EX, consumed once with GETDEL. */
+/**
+ * Login states in Redis: SET with EX, consumed once with GETDEL. A state's key carries its
+ * first characters as a hash tag. A state saved with a count is the nonce behind its counter's
+ * routing tag, so the counter and the state share a slot (Redis Cluster runs a script only
+ * on keys of one slot); `consume` finds the key from the state alone.
+ */
 export class RedisStateStore implements StateStore {
   private readonly redis: WithCountThenSet;
   private readonly keyPrefix: string;
   private readonly ratePrefix: string;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly clock: Clock,
     prefixes: { keyPrefix?: string; ratePrefix?: string } = {},
   ) {
@@ -40,17 +51,18 @@ export class RedisStateStore implements StateStore {
   }
 
   async save(
-    state: string,
+    nonce: string,
     pending: PendingLogin,
     ttlSeconds: number,
     count?: RateCount,
-  ): Promise<number> {
+  ): Promise<SavedState> {
     const value = JSON.stringify(pending);
     if (!count) {
-      await this.call(() => this.redis.set(this.key(state), value, 'EX', ttlSeconds));
-      return 0;
+      await this.call(() => this.redis.set(this.key(nonce), value, 'EX', ttlSeconds));
+      return { state: nonce, wait: 0 };
     }
-    const { counter, wait } = fixedWindow(this.clock.now(), count.key, count.windowSeconds);
+    const { counter, tag, wait } = fixedWindow(this.clock.now(), count.key, count.windowSeconds);
+    const state = tag + nonce;
     const saved = await this.call(() =>
       this.redis.countThenSet(
         this.ratePrefix + counter,
@@ -61,7 +73,7 @@ export class RedisStateStore implements StateStore {
         ttlSeconds,
       ),
     );
-    return saved === 1 ? 0 : wait;
+    return saved === 1 ? { state, wait: 0 } : { state: null, wait };
   }
 
   async consume(state: string): Promise<PendingLogin | null> {
@@ -70,7 +82,7 @@ export class RedisStateStore implements StateStore {
   }
 
   private key(state: string): string {
-    return `${this.keyPrefix}${state}`;
+    return `${this.keyPrefix}{${state.slice(0, ROUTING_TAG_LENGTH)}}:${state}`;
   }
 
   private async call<T>(command: () => Promise<T>): Promise<T> {

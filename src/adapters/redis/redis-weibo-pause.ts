@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { Clock } from '../../application/ports.ts';
 import type { WeiboPause } from '../../application/weibo-ports.ts';
+import type { RedisClient } from './redis-client.ts';
 
 export const WEIBO_PAUSE_KEY = 'weibo-auth:weibo-pause';
 /** How long an instance trusts "no pause" before asking Redis again. */
@@ -16,7 +16,7 @@ export class RedisWeiboPause implements WeiboPause {
   private checkedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly clock: Clock,
     private readonly key = WEIBO_PAUSE_KEY,
   ) {}
