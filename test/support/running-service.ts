@@ -75,9 +75,17 @@ export interface Answer {
 
 /** A client that keeps its cookies, like one browser. */
 export class Browser {
-  private readonly cookies = new Map<string, string>();
+  /** `headers` go with every request (e.g. the `X-Forwarded-For` a load balancer adds). */
+  constructor(
+    readonly baseUrl: string,
+    private readonly cookies = new Map<string, string>(),
+    private readonly headers: Record<string, string> = {},
+  ) {}
 
-  constructor(readonly baseUrl: string) {}
+  /** The same browser (its cookies, its headers) talking to another instance. */
+  on(baseUrl: string): Browser {
+    return new Browser(baseUrl, this.cookies, this.headers);
+  }
 
   get(path: string): Promise<Answer> {
     return this.request(path, { method: 'GET' });
@@ -107,7 +115,11 @@ export class Browser {
     const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     const response = await fetch(`${this.baseUrl}${path}`, {
       ...init,
-      headers: { ...(init.headers as Record<string, string>), ...(cookie && { cookie }) },
+      headers: {
+        ...this.headers,
+        ...(init.headers as Record<string, string>),
+        ...(cookie && { cookie }),
+      },
     });
     for (const line of response.headers.getSetCookie()) {
       const [pair = ''] = line.split(';');
