@@ -4,9 +4,12 @@
  * by event id.
  *
  *   REDIS_URL=redis://127.0.0.1:6379 QUEUE=weibo-auth-events npx tsx examples/user-bound-consumer.ts
+ *   REDIS_CLUSTER_NODES=redis-0:6379,redis-1:6379 QUEUE=weibo-auth-events npx tsx examples/user-bound-consumer.ts
+ *
+ * Use the service's BullMQ prefix (BULLMQ_PREFIX): `{bull}` when it runs on a Redis Cluster.
  */
 import { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 
 /** The CloudEvents 1.0 envelope every event comes in; `subject` is the user id. */
 interface Envelope<Type extends string, Data> {
@@ -51,12 +54,17 @@ const PROCESSED_TTL_SECONDS = 30 * 24 * 3600;
  * again.
  */
 export function consumeWeiboAuthEvents(options: {
-  redisUrl: string;
+  /** One Redis server; or give `connection` (Sentinel, Cluster), which is closed with the worker. */
+  redisUrl?: string;
+  connection?: Redis | Cluster;
   queue: string;
+  /** The service's BULLMQ_PREFIX (BullMQ's own `bull` when unset). */
+  prefix?: string;
   handlers: EventHandlers;
 }): { close(): Promise<void> } {
   // Workers block on Redis, which needs maxRetriesPerRequest: null.
-  const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  const connection =
+    options.connection ?? new Redis(options.redisUrl ?? '', { maxRetriesPerRequest: null });
   const processedKey = (id: string) => `${options.queue}:processed:${id}`;
   const worker = new Worker(
     options.queue,
@@ -72,7 +80,7 @@ export function consumeWeiboAuthEvents(options: {
       await connection.set(processedKey(event.id), '1', 'EX', PROCESSED_TTL_SECONDS);
       return 'handled';
     },
-    { connection },
+    { connection, prefix: options.prefix },
   );
   worker.on('error', (error) => console.error('worker error', error.message));
   return {
@@ -85,17 +93,24 @@ export function consumeWeiboAuthEvents(options: {
 
 /** The same worker for a consumer that only cares about binds. */
 export function consumeUserBoundEvents(options: {
-  redisUrl: string;
+  redisUrl?: string;
+  connection?: Redis | Cluster;
   queue: string;
+  prefix?: string;
   handle: (event: UserBoundToWeibo) => Promise<void>;
 }): { close(): Promise<void> } {
   return consumeWeiboAuthEvents({ ...options, handlers: { UserBoundToWeibo: options.handle } });
 }
 
 if (import.meta.main) {
+  const clusterNodes = process.env.REDIS_CLUSTER_NODES?.split(',').filter(Boolean) ?? [];
   const consumer = consumeWeiboAuthEvents({
-    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    redisUrl: process.env.REDIS_URL || 'redis://127.0.0.1:6379',
+    connection: clusterNodes.length
+      ? new Cluster(clusterNodes, { redisOptions: { maxRetriesPerRequest: null } })
+      : undefined,
     queue: process.env.QUEUE ?? 'weibo-auth-events',
+    prefix: process.env.BULLMQ_PREFIX || (clusterNodes.length ? '{bull}' : undefined),
     handlers: {
       UserBoundToWeibo: async ({ id, data }) => {
         console.log(`user ${data.username} bound Weibo ${data.weiboUid} (${id})`);

@@ -14,8 +14,8 @@ export function readinessChecks(db: Kysely<Database>, redis: RedisClient | null)
 }
 
 /**
- * One server, or Sentinel's primary: a PING. A Cluster: every primary the client knows answers
- * a PING, so a slot whose primary is gone (before its replica took over) makes it not ready.
+ * One server, or Sentinel's primary: a PING. A Cluster: its state is ok (every slot has a
+ * primary) and every primary the client knows answers a PING.
  */
 async function redisAnswers(redis: RedisClient): Promise<void> {
   if (!(redis instanceof Cluster)) {
@@ -23,6 +23,9 @@ async function redisAnswers(redis: RedisClient): Promise<void> {
     return;
   }
   if (redis.status !== 'ready') throw new Error(`Redis Cluster connection is ${redis.status}`);
+  // A slot without a primary (before its replica took over) makes the whole Cluster "fail".
+  const info = String(await redis.cluster('INFO'));
+  if (!info.includes('cluster_state:ok')) throw new Error('Redis Cluster state is not ok');
   const primaries = redis.nodes('master');
   if (primaries.length === 0) throw new Error('Redis Cluster: no primary known');
   await Promise.all(primaries.map((node) => node.ping()));

@@ -155,7 +155,15 @@ describe.each(modes)('a forced failover under %s', (_name, start) => {
         );
       }
     };
-    const loops = [trickle(), trickle()];
+    const readiness: Array<{ at: number; status: number }> = [];
+    const probe = async () => {
+      while (running) {
+        const response = await fetch(`${sut.service.url}/readyz`);
+        readiness.push({ at: Date.now(), status: response.status });
+        await sleep(100);
+      }
+    };
+    const loops = [trickle(), trickle(), probe()];
     let killedAt = 0;
     let promotedAt = 0;
     try {
@@ -193,6 +201,9 @@ describe.each(modes)('a forced failover under %s', (_name, start) => {
     expect(lastFailure - promotedAt).toBeLessThanOrEqual(RECOVERY_MS);
     const afterRecovery = outcomes.filter(({ at, status }) => at > lastFailure && status === 200);
     expect(afterRecovery.filter(({ step }) => step === 'bind').length).toBeGreaterThan(5);
+    // /readyz takes the instance out while Redis cannot serve, and back once it can.
+    expect(readiness.some(({ at, status }) => at > killedAt && status === 503)).toBe(true);
+    expect(readiness.at(-1)?.status).toBe(200);
     const binds = outcomes.filter(({ step, status }) => step === 'bind' && status === 200).length;
 
     // Every committed bind's event reaches the consumer, each id once in the queue.

@@ -1,5 +1,8 @@
-import { type Job, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  consumeUserBoundEvents,
+  type UserBoundToWeibo,
+} from '../../examples/user-bound-consumer.ts';
 import { RedisRateLimiter } from '../../src/adapters/redis/redis-rate-limiter.ts';
 import { RedisStateStore } from '../../src/adapters/redis/redis-state-store.ts';
 import { RedisWeiboPause } from '../../src/adapters/redis/redis-weibo-pause.ts';
@@ -64,15 +67,16 @@ describe.each(modes)('under %s', (_name, start) => {
   });
 
   it('signs up, binds and signs in, and a BullMQ Worker with the same prefix gets the event', async () => {
-    const received: Job[] = [];
-    const connection = createBullMqRedis(target, silentLogger);
-    const worker = new Worker(
+    // The README's example consumer, on the mode's connection and the service's prefix.
+    const received: UserBoundToWeibo[] = [];
+    const consumer = consumeUserBoundEvents({
+      connection: createBullMqRedis(target, silentLogger),
       queue,
-      async (job) => {
-        received.push(job);
+      prefix,
+      handle: async (event) => {
+        received.push(event);
       },
-      { connection, prefix },
-    );
+    });
     try {
       const uid = freshUid();
       const browser = sut.browser();
@@ -87,10 +91,10 @@ describe.each(modes)('under %s', (_name, start) => {
         email: 'modes@example.com',
       });
       expect(bound.body.code).toBe(200);
-      await eventually(async () => received.some((job) => job.data.data.weiboUid === uid), 15_000);
-      const job = received.find((candidate) => candidate.data.data.weiboUid === uid);
-      expect(job?.name).toBe('UserBoundToWeibo');
-      expect(job?.id).toBe(job?.data.id);
+      await eventually(async () => received.some((event) => event.data.weiboUid === uid), 15_000);
+      const event = received.find((candidate) => candidate.data.weiboUid === uid);
+      expect(event?.type).toBe('UserBoundToWeibo');
+      expect(event?.data.username).toBe(`modes_${uid}`);
 
       // The same Weibo user again: a login token, and the state is one-time.
       const again = await browser.callback(
@@ -106,8 +110,7 @@ describe.each(modes)('under %s', (_name, start) => {
       const ready = await fetch(`${sut.service.url}/readyz`);
       expect(ready.status).toBe(200);
     } finally {
-      await worker.close();
-      await quit(connection);
+      await consumer.close();
     }
   });
 
