@@ -33,7 +33,7 @@ export function readRedisTarget(read: Reader, production: boolean): RedisTarget 
     clusterNodes.length > 0 ? 'REDIS_CLUSTER_NODES' : undefined,
   ].filter((name) => name !== undefined);
   if (set.length > 1) {
-    read.problems.push(`${set.join(' and ')} are all set: choose one way to reach Redis`);
+    read.problems.push(`${set.join(', ')} are set: set only one of them, one way to reach Redis`);
     return undefined;
   }
   if (sentinels.length > 0) {

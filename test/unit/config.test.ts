@@ -350,7 +350,7 @@ describe('JWT_PREVIOUS_KEYS', () => {
 
     it('refuses more than one mode, naming the variables', () => {
       expect(problemsOf({ REDIS_URL: 'redis://r:6379', REDIS_CLUSTER_NODES: 'n1:7000' })).toEqual([
-        'REDIS_URL and REDIS_CLUSTER_NODES are all set: choose one way to reach Redis',
+        'REDIS_URL, REDIS_CLUSTER_NODES are set: set only one of them, one way to reach Redis',
       ]);
       expect(
         problemsOf({
@@ -360,7 +360,7 @@ describe('JWT_PREVIOUS_KEYS', () => {
           REDIS_CLUSTER_NODES: 'n1:7000',
         }),
       ).toEqual([
-        'REDIS_URL and REDIS_SENTINELS and REDIS_CLUSTER_NODES are all set: choose one way to reach Redis',
+        'REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES are set: set only one of them, one way to reach Redis',
       ]);
     });
 
