@@ -92,20 +92,26 @@ describe('three instances and two relays on one Postgres and one Redis', () => {
   });
 
   it('counts one client across every instance', async () => {
-    const client = browser(0);
-    const answers = [];
-    for (let request = 0; request < LIMIT_PER_MINUTE + 3; request++) {
-      const on = client.on(instances[request % 3]?.url ?? '');
-      answers.push(await on.get('/v1/users/weibo/authorization'));
+    const minute = () => Math.floor(Date.now() / 60_000);
+    for (let attempt = 1; ; attempt++) {
+      const client = browser(0);
+      const started = minute();
+      const answers = [];
+      for (let request = 0; request < LIMIT_PER_MINUTE + 3; request++) {
+        const on = client.on(instances[request % 3]?.url ?? '');
+        answers.push(await on.get('/v1/users/weibo/authorization'));
+      }
+      // A fixed window that turned over mid-run started the count again: count once more.
+      if (minute() !== started && attempt < 3) continue;
+      expect(answers.map(({ status }) => status)).toEqual([
+        ...Array<number>(LIMIT_PER_MINUTE).fill(200),
+        429,
+        429,
+        429,
+      ]);
+      expect(answers.at(-1)?.body.code).toBe(10156);
+      break;
     }
-    const statuses = answers.map(({ status }) => status);
-    // The window may turn over during the run; then the count starts again, once.
-    const refused = statuses.filter((status) => status === 429).length;
-    expect(
-      statuses.slice(0, LIMIT_PER_MINUTE).filter((status) => status === 200).length,
-    ).toBeGreaterThanOrEqual(LIMIT_PER_MINUTE - 3);
-    expect(refused).toBeGreaterThanOrEqual(1);
-    expect(answers.find(({ status }) => status === 429)?.body.code).toBe(10156);
     // Another client is not held back by the first one's count.
     expect((await browser(1).get('/v1/users/weibo/authorization')).status).toBe(200);
   });
