@@ -77,9 +77,11 @@ function reportState(redis: RedisClient, logger: Logger): RedisClient {
     reported = true;
   });
   // A Cluster reports a lost node apart from its own state.
-  redis.on('node error', (error: Error, node: string) => {
-    logger.warn({ err: error, node }, 'Redis Cluster node failed; finding its slots again');
-  });
+  if (redis instanceof Cluster) {
+    redis.on('node error', (error: Error, node: string) => {
+      logger.warn({ err: error, node }, 'Redis Cluster node failed; finding its slots again');
+    });
+  }
   redis.on('ready', () => {
     if (reported) logger.info('Redis connection restored');
     reported = false;

@@ -5,6 +5,7 @@ import { OutboxRelay } from '../../src/adapters/outbox/outbox-relay.ts';
 import { KyselyOutboxStore } from '../../src/adapters/persistence/kysely-outbox-store.ts';
 import { keySlot } from '../../src/adapters/redis/key-slot.ts';
 import { createBullMqRedis, quit } from '../../src/infrastructure/redis.ts';
+import type { RedisTarget } from '../../src/infrastructure/redis-target.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { unpublishedCount, writeEvents } from '../support/outbox.ts';
 import {
@@ -23,6 +24,20 @@ const RELAY = {
   publishTimeoutMs: 5_000,
 };
 
+/** The service's relay and publisher on `target`, waiting at most 300 ms for a replica. */
+function relayOn(target: RedisTarget, prefix: string) {
+  const queue = `${inject('runId')}-acknowledged`;
+  const publisher = new BullMqEventPublisher(
+    createBullMqRedis(target, silentLogger),
+    [queue],
+    silentLogger,
+    prefix,
+    { replicationTimeoutMs: 300 },
+  );
+  const relay = new OutboxRelay(new KyselyOutboxStore(database.db), publisher, silentLogger, RELAY);
+  return { queue, publisher, relay };
+}
+
 let database: TestDatabase;
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -38,22 +53,8 @@ describe('the relay under Sentinel', () => {
 
   it('marks a row published only once a replica has its job, and publishes it again otherwise', async () => {
     await database.truncate();
-    const target = {
-      mode: 'sentinel',
-      sentinels: group.sentinels.map(({ port }) => ({ host: '127.0.0.1', port })),
-      name: group.name,
-    } as const;
-    const connection = createBullMqRedis(target, silentLogger);
-    const queue = `${inject('runId')}-acknowledged`;
-    const publisher = new BullMqEventPublisher(connection, [queue], silentLogger, 'bull', {
-      replicationTimeoutMs: 300,
-    });
-    const relay = new OutboxRelay(
-      new KyselyOutboxStore(database.db),
-      publisher,
-      silentLogger,
-      RELAY,
-    );
+    const { target } = group;
+    const { queue, publisher, relay } = relayOn(target, 'bull');
     const readerConnection = createBullMqRedis(target, silentLogger);
     const reader = new Queue(queue, { connection: readerConnection });
     try {
@@ -94,21 +95,7 @@ describe('the relay under Redis Cluster', () => {
 
   it('waits on the primary that holds the queue, whichever that is', async () => {
     await database.truncate();
-    const target = {
-      mode: 'cluster',
-      nodes: cluster.nodes.map(({ port }) => ({ host: '127.0.0.1', port })),
-    } as const;
-    const connection = createBullMqRedis(target, silentLogger);
-    const queue = `${inject('runId')}-acknowledged`;
-    const publisher = new BullMqEventPublisher(connection, [queue], silentLogger, '{bull}', {
-      replicationTimeoutMs: 300,
-    });
-    const relay = new OutboxRelay(
-      new KyselyOutboxStore(database.db),
-      publisher,
-      silentLogger,
-      RELAY,
-    );
+    const { queue, publisher, relay } = relayOn(cluster.target, '{bull}');
     const holder = await cluster.primaryOf(keySlot(`{bull}:${queue}:id`));
     // The replica of the queue's primary: the one whose replication names its port.
     const replica = await cluster.replicaOf(holder);

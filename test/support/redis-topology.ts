@@ -6,6 +6,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import type { RedisTarget } from '../../src/infrastructure/redis-target.ts';
 
 const run = promisify(execFile);
 
@@ -129,6 +130,8 @@ export interface SentinelGroup {
   sentinels: RedisProcess[];
   /** `REDIS_SENTINELS`. */
   sentinelList: string;
+  /** What the service reads from REDIS_SENTINELS and REDIS_SENTINEL_MASTER. */
+  target: RedisTarget;
   /** The port of the node the sentinels now name as primary. */
   primaryPort(): Promise<number>;
   stop(): Promise<void>;
@@ -217,6 +220,7 @@ export async function startSentinelGroup(name = 'weibo-auth'): Promise<SentinelG
       replica,
       sentinels,
       sentinelList: sentinels.map(({ port }) => `127.0.0.1:${port}`).join(','),
+      target: { mode: 'sentinel', sentinels: sentinels.map(loopback), name },
       primaryPort: primaryPortNow,
       stop,
     };
@@ -231,6 +235,8 @@ export interface RedisClusterGroup {
   nodes: RedisProcess[];
   /** `REDIS_CLUSTER_NODES`: every node, as a client would list its seeds. */
   nodeList: string;
+  /** What the service reads from REDIS_CLUSTER_NODES. */
+  target: RedisTarget;
   /** The node now serving `slot` as primary. */
   primaryOf(slot: number): Promise<RedisProcess>;
   /** The node replicating `primary`. */
@@ -322,7 +328,8 @@ export async function startRedisCluster(): Promise<RedisClusterGroup> {
       }
       throw new Error(`no replica of ${primary.port}`);
     };
-    return { nodes, nodeList: addresses.join(','), primaryOf, replicaOf, stop };
+    const target: RedisTarget = { mode: 'cluster', nodes: nodes.map(loopback) };
+    return { nodes, nodeList: addresses.join(','), target, primaryOf, replicaOf, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -356,4 +363,8 @@ async function clusterSlots(port: number): Promise<SlotRange[] | undefined> {
   } finally {
     redis.disconnect();
   }
+}
+
+function loopback({ port }: { port: number }) {
+  return { host: '127.0.0.1', port };
 }
