@@ -20,4 +20,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # node itself, not npm, so SIGTERM reaches the service.
 # The young generation as npm start sizes it (README, "Memory").
-CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=50", "dist/src/infrastructure/main.js"]
+CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=50", "--import=./dist/src/infrastructure/telemetry.js", "dist/src/infrastructure/main.js"]

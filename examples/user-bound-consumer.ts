@@ -8,7 +8,8 @@
  *
  * Use the service's BullMQ prefix (BULLMQ_PREFIX): `{bull}` when it runs on a Redis Cluster.
  */
-import { Worker } from 'bullmq';
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Job, Worker } from 'bullmq';
 import { Cluster, Redis } from 'ioredis';
 
 /** The CloudEvents 1.0 envelope every event comes in; `subject` is the user id. */
@@ -21,6 +22,9 @@ interface Envelope<Type extends string, Data> {
   time: string;
   datacontenttype: 'application/json';
   data: Data;
+  /** The trace of the request that wrote the event, when the service traces (W3C). */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 export type UserBoundToWeibo = Envelope<
@@ -46,12 +50,13 @@ export type EventHandlers = {
 };
 
 const PROCESSED_TTL_SECONDS = 30 * 24 * 3600;
+const tracer = trace.getTracer('weibo-auth-example-consumer');
 
 /**
  * Delivery is at least once, so the same event id can arrive twice: the worker remembers the
  * ids it has handled (here in Redis; in a real service, in the same transaction as its own
  * write) and skips them. A handler that throws leaves the id unmarked, so BullMQ's retry runs it
- * again.
+ * again. Each job runs in a span that continues the trace its event carries.
  */
 export function consumeWeiboAuthEvents(options: {
   /** One Redis server; or give `connection` (Sentinel, Cluster), which is closed with the worker. */
@@ -66,19 +71,45 @@ export function consumeWeiboAuthEvents(options: {
   const connection =
     options.connection ?? new Redis(options.redisUrl ?? '', { maxRetriesPerRequest: null });
   const processedKey = (id: string) => `${options.queue}:processed:${id}`;
+  const handleJob = async (job: Job) => {
+    const type = job.name as WeiboAuthEvent['type'];
+    // Own properties only: a job named `toString` must not run Object.prototype's.
+    const handle = Object.hasOwn(options.handlers, type) ? options.handlers[type] : undefined;
+    if (!handle) return 'ignored';
+    const event = job.data as WeiboAuthEvent;
+    if (await connection.exists(processedKey(event.id))) return 'duplicate';
+    // The job name is the event type, so `event` is the type `handle` takes.
+    await (handle as (event: WeiboAuthEvent) => Promise<void>)(event);
+    await connection.set(processedKey(event.id), '1', 'EX', PROCESSED_TTL_SECONDS);
+    return 'handled';
+  };
   const worker = new Worker(
     options.queue,
-    async (job) => {
-      const type = job.name as WeiboAuthEvent['type'];
-      // Own properties only: a job named `toString` must not run Object.prototype's.
-      const handle = Object.hasOwn(options.handlers, type) ? options.handlers[type] : undefined;
-      if (!handle) return 'ignored';
-      const event = job.data as WeiboAuthEvent;
-      if (await connection.exists(processedKey(event.id))) return 'duplicate';
-      // The job name is the event type, so `event` is the type `handle` takes.
-      await (handle as (event: WeiboAuthEvent) => Promise<void>)(event);
-      await connection.set(processedKey(event.id), '1', 'EX', PROCESSED_TTL_SECONDS);
-      return 'handled';
+    (job) => {
+      // The CloudEvents distributed-tracing extension: this job joins the request's trace.
+      const { traceparent, tracestate } = job.data as WeiboAuthEvent;
+      const parent = propagation.extract(ROOT_CONTEXT, { traceparent, tracestate });
+      const attributes = {
+        'messaging.system': 'bullmq',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': options.queue,
+        'messaging.message.id': job.id ?? '',
+        'cloudevents.event_type': job.name,
+      };
+      const name = `process ${options.queue}`;
+      return tracer.startActiveSpan(name, { kind: SpanKind.CONSUMER, attributes }, parent, (span) =>
+        handleJob(job)
+          .then((outcome) => {
+            span.setAttribute('weibo_auth.outcome', outcome);
+            return outcome;
+          })
+          .catch((error: Error) => {
+            span.recordException(error);
+            span.setStatus({ code: SpanStatusCode.ERROR });
+            throw error;
+          })
+          .finally(() => span.end()),
+      );
     },
     { connection, prefix: options.prefix },
   );
@@ -103,6 +134,16 @@ export function consumeUserBoundEvents(options: {
 }
 
 if (import.meta.main) {
+  // With OTEL_EXPORTER_OTLP_ENDPOINT set, its spans go to the same collector as the service's.
+  const tracing =
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+      ? new (await import('@opentelemetry/sdk-node')).NodeSDK({
+          serviceName: process.env.OTEL_SERVICE_NAME ? undefined : 'user-bound-consumer',
+          metricReaders: [],
+          logRecordProcessors: [],
+        })
+      : undefined;
+  tracing?.start();
   const clusterNodes = process.env.REDIS_CLUSTER_NODES?.split(',').filter(Boolean) ?? [];
   const consumer = consumeWeiboAuthEvents({
     redisUrl: process.env.REDIS_URL || 'redis://127.0.0.1:6379',
@@ -124,6 +165,7 @@ if (import.meta.main) {
       },
     },
   });
-  process.once('SIGINT', () => void consumer.close());
-  process.once('SIGTERM', () => void consumer.close());
+  const stop = () => void consumer.close().then(() => tracing?.shutdown());
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
 }

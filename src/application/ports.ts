@@ -127,11 +127,21 @@ export interface Outbox {
   add(event: DomainEvent): Promise<void>;
 }
 
-/** An outbox event as it leaves the service: its id, its type and its CloudEvents envelope. */
+/**
+ * An outbox event as it leaves the service: its id, its type, its CloudEvents envelope, and the
+ * W3C trace context of the request that wrote it (null when no trace was recorded).
+ */
 export interface OutboxMessage {
   id: string;
   type: string;
   envelope: object;
+  trace?: TraceContext | null;
+}
+
+/** A W3C trace context as the `traceparent` and `tracestate` headers carry it. */
+export interface TraceContext {
+  traceparent: string;
+  tracestate?: string;
 }
 
 /** Delivers events to their consumers; publishing the same event id again is a no-op. */

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { WeiboClientOptions } from '../adapters/weibo/weibo-oauth-client.ts';
 import { environmentReader } from './config-reader.ts';
 import { type RedisTarget, readBullMqPrefix, readRedisTarget } from './redis-target.ts';
+import { tracingSettings } from './telemetry-settings.ts';
 
 export type WeiboConfig = WeiboClientOptions & { timeoutMs: number };
 
@@ -52,6 +53,8 @@ export interface Config {
   /** Whether `npm start` runs the outbox relay too (`npm run relay` runs it alone). */
   outboxRelay: boolean;
   logLevel: string;
+  /** OpenTelemetry traces are exported (SPEC "Traces"); the SDK itself is preloaded. */
+  tracing: boolean;
 }
 
 export class ConfigError extends Error {
@@ -79,6 +82,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   }
   if (production && sandboxAsked)
     read.problems.push('WEIBO_SANDBOX is never allowed in production');
+  const tracing = tracingSettings(env);
+  if (tracing.problem) read.problems.push(tracing.problem);
   const config: Config = {
     production,
     dataDir: path.resolve('.data'),
@@ -127,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       'trace',
       'silent',
     ]),
+    tracing: tracing.enabled,
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;

@@ -29,6 +29,8 @@ import { RedisWeiboPause } from '../adapters/redis/redis-weibo-pause.ts';
 import { Argon2PasswordHasher } from '../adapters/security/argon2-password-hasher.ts';
 import { JoseTokenIssuer } from '../adapters/tokens/jose-token-issuer.ts';
 import type { SigningKey, VerificationKey } from '../adapters/tokens/signing-key.ts';
+import { activeTraceContext } from '../adapters/tracing/trace-context.ts';
+import { TracedEventPublisher } from '../adapters/tracing/traced-event-publisher.ts';
 import { WeiboOAuthClient } from '../adapters/weibo/weibo-oauth-client.ts';
 import { WeiboTransport } from '../adapters/weibo/weibo-transport.ts';
 import { Authenticate } from '../application/authenticate.ts';
@@ -129,11 +131,12 @@ export function buildContainer(resources: Resources): Container {
       : new InMemoryStateStore(clock, { limiter });
     return new MeteredStateStore(store, metrics);
   });
-  bindFactory(container, EVENT_PUBLISHER, [LOGGER], (logger) =>
-    relayRedis
+  bindFactory(container, EVENT_PUBLISHER, [LOGGER], (logger) => {
+    const publisher = relayRedis
       ? new BullMqEventPublisher(relayRedis, config.outboxQueues, logger, config.bullmqPrefix)
-      : new LoggingEventPublisher(logger),
-  );
+      : new LoggingEventPublisher(logger);
+    return config.tracing ? new TracedEventPublisher(publisher, config.outboxQueues) : publisher;
+  });
 
   bindFactory(container, WEIBO_PAUSE, [CLOCK], (clock) =>
     redis ? new RedisWeiboPause(redis, clock) : new InMemoryWeiboPause(clock),
@@ -163,7 +166,13 @@ export function buildContainer(resources: Resources): Container {
   );
   bindClass(container, KyselyUserRepository, [DATABASE]);
   bindClass(container, KyselyWeiboAccountRepository, [DATABASE, TOKEN_CIPHER]);
-  bindClass(container, KyselyUnitOfWork, [DATABASE, TOKEN_CIPHER]);
+  bindFactory(
+    container,
+    KyselyUnitOfWork,
+    [DATABASE, TOKEN_CIPHER],
+    (db, cipher) =>
+      new KyselyUnitOfWork(db, cipher, config.tracing ? activeTraceContext : undefined),
+  );
   bindClass(container, KyselyAuditLog, [DATABASE]);
   bindFactory(
     container,
@@ -230,6 +239,7 @@ export function buildContainer(resources: Resources): Container {
       cookieSecure: config.cookieSecure,
       stateTtlSeconds: config.stateTtlSeconds,
       corsOrigins: config.corsOrigins,
+      tracing: config.tracing,
       jwks: () => get(JoseTokenIssuer).jwks(),
       openIdProvider: publicUrl ? { issuer: config.jwt.issuer, publicUrl } : undefined,
       readiness: readinessChecks(resources.db, resources.redis),

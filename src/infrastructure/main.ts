@@ -35,7 +35,7 @@ try {
   throw error;
 }
 
-const logger = createLogger(config.logLevel);
+const logger = createLogger(config.logLevel, undefined, { tracing: config.tracing });
 if (command === 'migrate') {
   await migrateOnly(config, logger).catch((error: unknown) => {
     logger.fatal({ err: error }, 'migration failed');

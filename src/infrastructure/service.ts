@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { errorBody, errorStatus } from '../adapters/http/error-mapping.ts';
+import { flushTraces } from '../adapters/tracing/trace-context.ts';
 import type { Config } from './config.ts';
 import { APP, buildContainer, type Resources } from './container.ts';
 import { migrateToLatest, type OpenDatabase, openDatabase } from './database.ts';
@@ -34,6 +35,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     await jobs?.stop();
     await relay?.stop();
     await opened.close();
+    // Last: the spans of everything above are exported before the process exits.
+    if (config.tracing) await flushTraces();
   };
   try {
     // Listening first tells the sandbox Weibo its own URL, also on a port picked by the system.
@@ -84,6 +87,7 @@ export async function startRelayProcess(config: Config, logger: Logger) {
     async stop() {
       await relay.stop();
       await opened.close();
+      if (config.tracing) await flushTraces();
     },
   };
 }

@@ -9,6 +9,7 @@ import { KyselyOutbox } from '../../src/adapters/persistence/kysely-outbox.ts';
 import { userBoundToWeibo } from '../../src/domain/events.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { createFakeWeibo } from '../support/fake-weibo.ts';
+import { type OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver.ts';
 import { jobsIn, unpublishedCount } from '../support/outbox.ts';
 import { Browser } from '../support/running-service.ts';
 import { type ServiceProcess, spawnNpmStart, waitForExit } from '../support/service-process.ts';
@@ -27,12 +28,15 @@ const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
 const queue = `${inject('runId')}-shutdown-events`;
 let database: TestDatabase;
 let proxy: TcpProxy;
+let receiver: OtlpReceiver;
 let service: ServiceProcess | undefined;
 
 beforeAll(async () => {
   database = await createTestDatabase();
   // Redis through a link that can be stalled: requests then wait on it, in flight.
   proxy = await startTcpProxy(inject('redisUrl'));
+  // Traces too: the preload in `npm start` must have the SDK running under the real command.
+  receiver = await startOtlpReceiver();
   // `npm start` builds into dist/ first (a few seconds) and runs `exec node dist/...main.js`.
   service = await spawnNpmStart({
     // npm's own `#!/usr/bin/env node`, and the script's node, are the node running the tests.
@@ -46,6 +50,7 @@ beforeAll(async () => {
     WEIBO_API_BASE_URL: await weibo.start(),
     RATE_LIMIT_PER_MINUTE: '0',
     OUTBOX_QUEUES: queue,
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
   });
 }, 60_000);
 afterAll(async () => {
@@ -54,6 +59,7 @@ afterAll(async () => {
     process.kill(-service.process.pid, 'SIGKILL');
   }
   await proxy?.stop();
+  await receiver?.stop();
   await weibo.stop();
   await database?.destroy();
   await redis.quit();
@@ -93,6 +99,30 @@ async function commitEvents(count: number): Promise<string[]> {
     return ids;
   });
 }
+
+describe('traces under `npm start`', () => {
+  it('exports a server span that continues the incoming traceparent, with Redis inside it', async () => {
+    if (!service) throw new Error('the service did not start');
+    const traceId = crypto.randomUUID().replaceAll('-', '');
+    const parentId = traceId.slice(0, 16);
+    const answer = await new Browser(service.url).request('/v1/users/weibo/authorization', {
+      headers: { traceparent: `00-${traceId}-${parentId}-01` },
+    });
+    expect(answer.status).toBe(200);
+    // BatchSpanProcessor's default delay (5 s) applies: `npm start` is run as it is.
+    const spans = await receiver.waitFor(
+      (all) => all.filter((span) => span.traceId === traceId).length >= 2,
+    );
+    const server = spans.find((span) => span.traceId === traceId && span.kind === 2);
+    expect(server).toMatchObject({
+      name: 'GET /v1/users/weibo/authorization',
+      parentSpanId: parentId,
+    });
+    expect(
+      spans.some((span) => span.parentSpanId === server?.spanId && span.scope.includes('ioredis')),
+    ).toBe(true);
+  });
+});
 
 describe('SIGTERM to the process group of `npm start`', () => {
   it('lets 100 requests in flight finish, the relay end its batch, and exits 0', async () => {
@@ -160,5 +190,15 @@ describe('SIGTERM to the process group of `npm start`', () => {
     const { rows } = await sql<{ n: number }>`
       select count(*)::int as n from outbox where attempts > 0`.execute(database.db);
     expect(rows[0]?.n, 'events whose publish failed').toBe(0);
+    // Spans still queued at SIGTERM were exported before the exit: every request's, and the
+    // batch's publish spans.
+    const served = receiver
+      .spans()
+      .filter((span) => span.kind === 2 && span.name === 'GET /v1/users/weibo/authorization');
+    expect(served.length).toBeGreaterThanOrEqual(REQUESTS);
+    const published = receiver
+      .spans()
+      .flatMap((span) => span.attributes['messaging.message.id'] ?? []);
+    expect(published.sort()).toEqual([...ids].sort());
   }, 60_000);
 });

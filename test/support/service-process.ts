@@ -1,8 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import readline from 'node:readline';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { startCommand } from '../../bench/processes.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const MAIN = path.join(ROOT, 'src/infrastructure/main.ts');
@@ -94,12 +97,18 @@ export async function spawnRelay(env: NodeJS.ProcessEnv): Promise<RelayProcess> 
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return relaying(child);
+}
+
+/** Resolves once the relay logs where it publishes; rejects if it exits before. */
+async function relaying(child: ChildProcess): Promise<RelayProcess> {
   const logs: string[] = [];
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code, signal) =>
       reject(new Error(`relay exited with ${code ?? signal}:\n${logs.join('\n')}`)),
     );
     for (const stream of [child.stdout, child.stderr]) {
+      if (!stream) continue;
       readline.createInterface({ input: stream }).on('line', (line) => {
         logs.push(line);
         if (line.includes('outbox relay publishing to')) resolve();
@@ -107,4 +116,33 @@ export async function spawnRelay(env: NodeJS.ProcessEnv): Promise<RelayProcess> 
     }
   });
   return { process: child, logs };
+}
+
+/**
+ * The service compiled by `tsc` into a folder of the caller's own (under the project, so its
+ * packages resolve), run as `npm start` and `npm run relay` run dist/: the same node flags, its
+ * preload included. Its own folder, because other tests' `npm start` rebuild dist/ meanwhile.
+ */
+export async function buildService(name: string) {
+  const outDir = path.join(ROOT, '.test-builds', `${name}-${process.pid}`);
+  await rm(outDir, { recursive: true, force: true });
+  const tsc = path.join(ROOT, 'node_modules/.bin/tsc');
+  await promisify(execFile)(tsc, ['-p', 'tsconfig.build.json', '--outDir', outDir], { cwd: ROOT });
+  const { scripts } = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8'));
+  const { env: scriptEnv, flags } = startCommand(scripts.start);
+  const nodeArgs = [
+    ...flags.map((flag) => flag.replace('=./dist/', `=${outDir}/`)),
+    path.join(outDir, 'src/infrastructure/main.js'),
+  ];
+  const start = (env: NodeJS.ProcessEnv, command: string) =>
+    spawn(process.execPath, [...nodeArgs, command], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, PORT: '0', ...scriptEnv, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  return {
+    serve: (env: NodeJS.ProcessEnv) => served(start(env, 'serve')),
+    relay: (env: NodeJS.ProcessEnv) => relaying(start(env, 'relay')),
+    remove: () => rm(outDir, { recursive: true, force: true }),
+  };
 }

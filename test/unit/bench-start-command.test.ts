@@ -29,7 +29,11 @@ describe('one set of node flags', () => {
   it('npm start, npm run relay and the image run node alike, so the bench measures what runs', () => {
     const { scripts } = JSON.parse(readFileSync('package.json', 'utf8'));
     const { flags } = startCommand(scripts.start);
-    expect(flags).toEqual(['--max-semi-space-size=8', '--heap-growing-percent=50']);
+    expect(flags).toEqual([
+      '--max-semi-space-size=8',
+      '--heap-growing-percent=50',
+      '--import=./dist/src/infrastructure/telemetry.js',
+    ]);
     expect(scripts.relay).toContain(
       `node ${flags.join(' ')} dist/src/infrastructure/main.js relay`,
     );

@@ -1,3 +1,4 @@
+import { httpInstrumentationMiddleware } from '@hono/otel';
 import type { Hono, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import type { Logger } from 'pino';
@@ -40,6 +41,8 @@ interface AppDeps
   openIdProvider?: Parameters<typeof healthRoutes>[0]['openIdProvider'];
   readiness: ReadinessCheck[];
   corsOrigins: string[];
+  /** A server span per request, continuing an incoming `traceparent` (SPEC "Traces"). */
+  tracing?: boolean;
   rateLimit: { limiter: RateLimiter; perMinute: number; trustProxy: boolean };
   /** Development-only apps mounted beside the API: the sandbox Weibo, the demo front-end. */
   mounts: Array<{ path: string; app: Hono }>;
@@ -53,6 +56,9 @@ function exceptFromWeibo(middleware: MiddlewareHandler): MiddlewareHandler {
 export function createApp(deps: AppDeps) {
   // Routes defined through `openapi()` here or in a mounted router join `GET /openapi.json`.
   const app = openApiRouter();
+  // Outermost, so every other middleware, its logs and its queries run inside the span. Hono's
+  // router names it by route (`GET /auth/weibo/callback`); the URL's query is redacted on export.
+  if (deps.tracing) app.use(httpInstrumentationMiddleware({ captureActiveRequests: false }));
   // First, so it times every answer, the error handler's included.
   app.use(httpMetrics(deps.serviceMetrics));
   app.use(responseHeaders());

@@ -21,7 +21,7 @@ export class KyselyOutboxStore implements OutboxStore {
     return this.db.transaction().execute(async (trx) => {
       const rows = await trx
         .selectFrom('outbox')
-        .select(['id', 'type', 'payload', 'attempts'])
+        .select(['id', 'type', 'payload', 'attempts', 'traceparent', 'tracestate'])
         .where('published_at', 'is', null)
         .where('available_at', '<=', sql<Date>`now()`)
         .orderBy('created_at')
@@ -36,6 +36,7 @@ export class KyselyOutboxStore implements OutboxStore {
           type: row.type,
           envelope: row.payload,
           attempts: row.attempts,
+          trace: traceOf(row),
         })),
       );
       if (outcome.published.length > 0) {
@@ -68,4 +69,11 @@ export class KyselyOutboxStore implements OutboxStore {
     const [row] = rows;
     return { unpublished: row?.unpublished ?? 0, oldestAgeSeconds: row?.oldest_age_seconds ?? 0 };
   }
+}
+
+function traceOf(row: { traceparent: string | null; tracestate: string | null }) {
+  if (row.traceparent === null) return null;
+  return row.tracestate === null
+    ? { traceparent: row.traceparent }
+    : { traceparent: row.traceparent, tracestate: row.tracestate };
 }

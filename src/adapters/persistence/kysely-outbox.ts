@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { Outbox } from '../../application/ports.ts';
+import type { Outbox, TraceContext } from '../../application/ports.ts';
 import type { DomainEvent } from '../../domain/events.ts';
 import { guarded } from './database-errors.ts';
 import type { CloudEvent, Database } from './schema.ts';
@@ -7,11 +7,24 @@ import type { CloudEvent, Database } from './schema.ts';
 const EVENT_SOURCE = 'weibo-auth';
 export const OUTBOX_CHANNEL = 'weibo_auth_outbox';
 
-/** Writes each event as a CloudEvents 1.0 envelope, in the caller's transaction, and wakes the relay. */
+/** Where the writing request's trace context comes from: nowhere unless tracing is on. */
+export type TraceContextSource = () => TraceContext | null;
+
+const NO_TRACE: TraceContextSource = () => null;
+
+/**
+ * Writes each event as a CloudEvents 1.0 envelope, in the caller's transaction, and wakes the
+ * relay. With a trace active, the row keeps its context (for the relay's publish span) and the
+ * envelope carries it as the distributed-tracing extension (for the consumer).
+ */
 export class KyselyOutbox implements Outbox {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly traceContext: TraceContextSource = NO_TRACE,
+  ) {}
 
   async add(event: DomainEvent): Promise<void> {
+    const trace = this.traceContext();
     await guarded(() =>
       this.db
         .insertInto('outbox')
@@ -19,8 +32,10 @@ export class KyselyOutbox implements Outbox {
           id: event.id,
           type: event.type,
           aggregate_id: event.userId,
-          payload: JSON.stringify(toCloudEvent(event)),
+          payload: JSON.stringify({ ...toCloudEvent(event), ...trace }),
           created_at: event.occurredAt,
+          traceparent: trace?.traceparent ?? null,
+          tracestate: trace?.tracestate ?? null,
         })
         .execute(),
     );

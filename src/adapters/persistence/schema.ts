@@ -55,6 +55,9 @@ export interface OutboxTable {
   attempts: Generated<number>;
   last_error: string | null;
   available_at: Generated<Date>;
+  /** The W3C trace context of the request that wrote the row; null when none was recorded. */
+  traceparent: string | null;
+  tracestate: string | null;
 }
 
 export interface SessionsTable {
@@ -82,6 +85,9 @@ export interface CloudEvent {
   time: string;
   datacontenttype: 'application/json';
   data: Record<string, unknown>;
+  /** The CloudEvents distributed-tracing extension, when the event was written in a trace. */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 export type UserRow = Selectable<UsersTable>;
