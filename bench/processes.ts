@@ -170,6 +170,7 @@ function startScript(): string {
 export async function spawnService(
   env: NodeJS.ProcessEnv,
   nodeArgs: string[] = [],
+  { preload = true }: { preload?: boolean } = {},
 ): Promise<Served> {
   if (!existsSync(SERVICE_MAIN)) {
     throw new Error(`${SERVICE_MAIN} is missing: run \`npm run build\` (npm run bench does)`);
@@ -177,8 +178,10 @@ export async function spawnService(
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const start = startCommand(startScript());
+  // Without the tracing preload (`--import=…telemetry.js`): the service as before tracing existed.
+  const flags = preload ? start.flags : start.flags.filter((flag) => !flag.startsWith('--import='));
   const child = track(
-    spawn(process.execPath, [...start.flags, ...nodeArgs, SERVICE_MAIN], {
+    spawn(process.execPath, [...flags, ...nodeArgs, SERVICE_MAIN], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH,

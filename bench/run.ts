@@ -38,6 +38,7 @@ import {
   ratio,
   writeResults,
 } from './table.ts';
+import { tracingPass } from './tracing-pass.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -62,6 +63,7 @@ const SCENARIOS = [
   'token',
   'read',
   'limited',
+  'tracing',
   'outbox',
 ];
 const only = args.only?.split(',').map((name) => name.trim());
@@ -98,6 +100,7 @@ const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const databaseName = `weibo_auth_bench_${runId}`;
 const outboxDatabaseName = `${databaseName}_outbox`;
 const seededDatabaseName = `${databaseName}_seeded`;
+const tracingDatabaseName = `${databaseName}_tracing`;
 /** The seeded pass's figures are recorded under this prefix. */
 const SEEDED = 'seeded:';
 let seededUrl: string | undefined;
@@ -147,6 +150,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 const rss: { idle?: number; after?: number } = {};
 let outbox: BenchRow[] = [];
 let seededOutbox: BenchRow[] = [];
+/** Tracing's ratios, each the median over rounds of runs seconds apart (bench/tracing-pass.ts). */
+let tracingRatios: Record<string, number> = {};
 let plans: QueryPlans[] = [];
 
 try {
@@ -254,6 +259,17 @@ try {
       plans = await capturePlans(pass, seededUrl);
     });
   }
+  await part(
+    'tracing: off, on, and without the preload',
+    async () => {
+      tracingRatios = await tracingPass(
+        pass,
+        await freshDatabase(tracingDatabaseName),
+        smoke ? 1 : 5,
+      );
+    },
+    'tracing',
+  );
   await weibo.stop();
   if (profileDir) step(`CPU profiles of the service: ${path.relative(process.cwd(), profileDir)}`);
 
@@ -308,6 +324,29 @@ const authorizeRow = row('authorize, limits off', 'authorize', 'req/s', limit, 0
 const tokenAlone = row('Weibo token endpoint alone', 'token', 'req/s');
 const argon2 = row('argon2id alone', 'argon2', 'hashes/s');
 const loginRow = row('bound-user login', 'login', 'logins/s', tokenAlone, 0.15);
+/**
+ * Tracing off must cost nothing against no preload at all; tracing on is reported as it is. The
+ * ratios are the medians of each round's (bench/tracing-pass.ts), not of the medians shown.
+ */
+function tracingRows(): Array<BenchRow | undefined> {
+  const scenarios: Array<[string, string, string]> = [
+    ['authorize', 'authorize', 'req/s'],
+    ['bound-user login', 'login', 'logins/s'],
+  ];
+  return scenarios.flatMap(([name, key, unit]) => {
+    const untraced = row(`${name}, without the tracing preload`, `untraced:${key}`, unit);
+    const paired = (variant: string, label: string, against?: BenchRow, minimum?: number) => {
+      const base = row(`${name}, ${label}`, `${variant}:${key}`, unit);
+      const value = tracingRatios[`${variant}:${key}`];
+      if (!base || !against || value === undefined) return base;
+      const target = minimum === undefined ? {} : { target: atLeast(value, minimum) };
+      return { ...base, ratio: { against: `${against.name}, paired`, value }, ...target };
+    };
+    const off = paired('tracingOff', 'tracing off', untraced, 0.95);
+    return [untraced, off, paired('tracingOn', 'tracing on', off)];
+  });
+}
+
 const rows: BenchRow[] = [
   hello,
   limit,
@@ -335,6 +374,7 @@ const rows: BenchRow[] = [
   row('bind', 'bind', 'binds/s', argon2, 0.7),
   row('signed-in read (users/me)', 'read', 'req/s', limit, 0.5),
   row('signed-in read, vs one SELECT', 'read', 'req/s', select, 0.8),
+  ...tracingRows(),
   ...outbox,
   rss.idle !== undefined && {
     name: 'memory: RSS at idle',

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Hono } from 'hono';
+import type { Hono, MiddlewareHandler } from 'hono';
 import { type AbstractNewable, Container } from 'inversify';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -80,6 +80,8 @@ export interface Resources {
   /** Keys a rotation retired (JWT_PREVIOUS_KEYS): still accepted, never used to sign. */
   previousKeys?: VerificationKey[];
   tokenCipher: TokenCipher;
+  /** With tracing on, the middleware making each request's server span. */
+  serverSpans?: MiddlewareHandler;
   /** The URL clients reach the HTTP service at, for its discovery document. */
   publicUrl?: string;
   /** The Weibo app: the real one, or the sandbox. Only the HTTP service needs it. */
@@ -239,7 +241,7 @@ export function buildContainer(resources: Resources): Container {
       cookieSecure: config.cookieSecure,
       stateTtlSeconds: config.stateTtlSeconds,
       corsOrigins: config.corsOrigins,
-      tracing: config.tracing,
+      serverSpans: resources.serverSpans,
       jwks: () => get(JoseTokenIssuer).jwks(),
       openIdProvider: publicUrl ? { issuer: config.jwt.issuer, publicUrl } : undefined,
       readiness: readinessChecks(resources.db, resources.redis),

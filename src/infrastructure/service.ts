@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { errorBody, errorStatus } from '../adapters/http/error-mapping.ts';
+import { serverSpans } from '../adapters/tracing/server-spans.ts';
 import { flushTraces } from '../adapters/tracing/trace-context.ts';
 import type { Config } from './config.ts';
 import { APP, buildContainer, type Resources } from './container.ts';
@@ -58,6 +59,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       weibo,
       sandbox: sandbox?.app,
       publicUrl,
+      serverSpans: config.tracing ? await serverSpans() : undefined,
     });
     app = resolve(container, APP);
     relay = config.outboxRelay ? runOutboxRelay(container, opened.database) : undefined;

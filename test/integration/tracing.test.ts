@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { consumeWeiboAuthEvents } from '../../examples/user-bound-consumer.ts';
+import { eventSchemas } from '../../src/adapters/http/event-schemas.ts';
 import { PASSWORD, send } from '../support/accounts.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { createFakeWeibo, type FakeWeibo } from '../support/fake-weibo.ts';
@@ -209,6 +210,10 @@ describe('traces of the service (OpenTelemetry, exported over OTLP/HTTP)', () =>
     await eventually(async () => (await jobsIn(redis, queue)).some((job) => job.id === row.id));
     const job = (await jobsIn(redis, queue)).find((j) => j.id === row.id);
     expect(job?.data).toMatchObject({ id: row.id, traceparent: row.traceparent });
+    // The envelope, trace context included, is what GET /openapi.json describes.
+    expect(new Map(eventSchemas()).get('UserBoundToWeibo')?.safeParse(job?.data).success).toBe(
+      true,
+    );
     boundEvent = { id: row.id, traceId: bindTrace.traceId, spanId: bind.server.spanId };
 
     // ...and the relay's publish span, in the other process, is its child in the same trace.
@@ -359,6 +364,23 @@ describe('traces of the service (OpenTelemetry, exported over OTLP/HTTP)', () =>
 });
 
 describe('without an OTLP endpoint', () => {
+  it('loads no SDK: the preload registers nothing with OpenTelemetry', async () => {
+    // The API's global registry appears only once an SDK registers a provider or propagator.
+    const registered =
+      "console.log(globalThis[Symbol.for('opentelemetry.js.api.1')] === undefined ? 'none' : 'registered')";
+    expect(await build.preloadThen({}, registered)).toBe('none');
+    expect(
+      await build.preloadThen(
+        { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_SDK_DISABLED: 'true' },
+        registered,
+      ),
+    ).toBe('none');
+    // The same check sees an SDK when there is one.
+    expect(
+      await build.preloadThen({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint }, registered),
+    ).toBe('registered');
+  });
+
   it('sends nothing, and copies an incoming traceparent nowhere: not to logs, rows or events', async () => {
     // Where an SDK with no endpoint would send: OTLP/HTTP's default port on this host.
     const fallback = await startOtlpReceiver(4318);

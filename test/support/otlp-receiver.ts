@@ -232,8 +232,7 @@ function span(buffer: Buffer, scope: string, resource: Record<string, unknown>):
       const ms = Number(bytesOf(field).readBigUInt64LE(0) / 1000n) / 1000;
       if (field.number === 7) decoded.startMs = ms;
       else decoded.endMs = ms;
-    }
-    else if (field.number === 11) {
+    } else if (field.number === 11) {
       const event = bytesOf(field);
       const name = [...fields(event)].find((f) => f.number === 2);
       decoded.events.push({ name: name ? text(name) : '', attributes: attributesIn(event, 3) });

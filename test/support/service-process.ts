@@ -143,6 +143,16 @@ export async function buildService(name: string) {
   return {
     serve: (env: NodeJS.ProcessEnv) => served(start(env, 'serve')),
     relay: (env: NodeJS.ProcessEnv) => relaying(start(env, 'relay')),
+    /** The preload alone, then `script`: what a process of the service has before main.js. */
+    preloadThen: (env: NodeJS.ProcessEnv, script: string) =>
+      promisify(execFile)(
+        process.execPath,
+        [...nodeArgs.slice(0, -1), '--input-type=module', '-e', script],
+        {
+          cwd: ROOT,
+          env: { PATH: process.env.PATH, ...env },
+        },
+      ).then(({ stdout }) => stdout.trim()),
     remove: () => rm(outDir, { recursive: true, force: true }),
   };
 }

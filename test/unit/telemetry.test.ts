@@ -1,9 +1,11 @@
+import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
 import {
   redactAttributes,
   redactSpan,
 } from '../../src/adapters/tracing/redacting-span-exporter.ts';
+import { contextOf } from '../../src/adapters/tracing/trace-context.ts';
 import { tracingSettings } from '../../src/infrastructure/telemetry-settings.ts';
 
 describe('tracing settings from the standard OTEL_* variables', () => {
@@ -100,5 +102,33 @@ describe('redaction of span attributes before export', () => {
     expect(redacted.name).toBe('GET');
     expect(redacted.spanContext()).toBe(context);
     expect(span.attributes).toEqual({ 'url.full': 'http://w/x?code=1' });
+  });
+});
+
+describe('the trace context an outbox row keeps, read back by the relay', () => {
+  const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const spanId = '00f067aa0ba902b7';
+
+  it('becomes the remote parent of the publish span, its flags and trace state with it', () => {
+    const parent = trace.getSpanContext(
+      contextOf({ traceparent: `00-${traceId}-${spanId}-01`, tracestate: 'vendor=a1,other=b2' }),
+    );
+    expect(parent).toMatchObject({ traceId, spanId, traceFlags: 1, isRemote: true });
+    expect(parent?.traceState?.get('vendor')).toBe('a1');
+    expect(
+      trace.getSpanContext(contextOf({ traceparent: `00-${traceId}-${spanId}-00` }))?.traceFlags,
+    ).toBe(0);
+  });
+
+  it('is no parent at all when it does not parse, or names no trace', () => {
+    for (const traceparent of [
+      'garbage',
+      `00-${traceId}-${spanId}`,
+      `00-${traceId.toUpperCase()}-${spanId}-01`,
+      `00-${'0'.repeat(32)}-${spanId}-01`,
+      `00-${traceId}-${'0'.repeat(16)}-01`,
+    ]) {
+      expect(contextOf({ traceparent }), traceparent).toBe(ROOT_CONTEXT);
+    }
   });
 });

@@ -1,4 +1,3 @@
-import { httpInstrumentationMiddleware } from '@hono/otel';
 import type { Hono, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import type { Logger } from 'pino';
@@ -41,8 +40,8 @@ interface AppDeps
   openIdProvider?: Parameters<typeof healthRoutes>[0]['openIdProvider'];
   readiness: ReadinessCheck[];
   corsOrigins: string[];
-  /** A server span per request, continuing an incoming `traceparent` (SPEC "Traces"). */
-  tracing?: boolean;
+  /** With tracing on: a server span per request, continuing an incoming `traceparent`. */
+  serverSpans?: MiddlewareHandler;
   rateLimit: { limiter: RateLimiter; perMinute: number; trustProxy: boolean };
   /** Development-only apps mounted beside the API: the sandbox Weibo, the demo front-end. */
   mounts: Array<{ path: string; app: Hono }>;
@@ -56,9 +55,8 @@ function exceptFromWeibo(middleware: MiddlewareHandler): MiddlewareHandler {
 export function createApp(deps: AppDeps) {
   // Routes defined through `openapi()` here or in a mounted router join `GET /openapi.json`.
   const app = openApiRouter();
-  // Outermost, so every other middleware, its logs and its queries run inside the span. Hono's
-  // router names it by route (`GET /auth/weibo/callback`); the URL's query is redacted on export.
-  if (deps.tracing) app.use(httpInstrumentationMiddleware({ captureActiveRequests: false }));
+  // Outermost, so every other middleware, its logs and its queries run inside the span.
+  if (deps.serverSpans) app.use(deps.serverSpans);
   // First, so it times every answer, the error handler's included.
   app.use(httpMetrics(deps.serviceMetrics));
   app.use(responseHeaders());

@@ -52,6 +52,20 @@ function cloudEvent(type: string, data: z.ZodObject) {
       time: instant,
       datacontenttype: z.literal('application/json'),
       data: data.strict(),
+      // The CloudEvents distributed-tracing extension, with tracing on (README, "Traces").
+      traceparent: z
+        .string()
+        .regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/)
+        .optional()
+        .openapi({
+          description:
+            'W3C trace context of the request that wrote the event, when the service traces: continue it in the consumer.',
+          example: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+        }),
+      tracestate: z
+        .string()
+        .optional()
+        .openapi({ description: 'W3C trace state that came with `traceparent`, if any.' }),
     })
     .strict()
     .openapi({

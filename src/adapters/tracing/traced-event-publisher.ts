@@ -1,7 +1,6 @@
 import {
   context,
   type Link,
-  propagation,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
@@ -9,6 +8,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { EventPublisher, OutboxMessage } from '../../application/ports.ts';
+import { contextOf } from './trace-context.ts';
 
 const tracer = trace.getTracer('weibo-auth.outbox');
 
@@ -34,7 +34,7 @@ export class TracedEventPublisher implements EventPublisher {
       'messaging.destination.name': this.queues.join(','),
     };
     const stored = messages.map((message) =>
-      message.trace ? propagation.extract(ROOT_CONTEXT, message.trace) : ROOT_CONTEXT,
+      message.trace ? contextOf(message.trace) : ROOT_CONTEXT,
     );
     const links: Link[] = stored.flatMap((parent) => {
       const span = trace.getSpan(parent);
