@@ -50,8 +50,10 @@ function connect(target: RedisTarget, options: RedisOptions): RedisClient {
         sentinels: target.sentinels,
         name: target.name,
         password: target.password,
-        // Sentinel tells of a new primary at once, instead of at the next failed command.
-        failoverDetector: true,
+        // No `failoverDetector`: its `+switch-master` disconnects the connector even while a
+        // reconnect is resolving the primary, which ends the client for good ("Connection is
+        // closed."; seen under load in the failover test). A dead primary closes the connection
+        // and a demoted one answers READONLY, and either way Sentinel is asked again.
         sentinelRetryStrategy: retryStrategy,
       });
     case 'cluster': {

@@ -101,6 +101,27 @@ function traced(browser: Browser, path: string, traceparent: string, init: Reque
   });
 }
 
+/** The callback Weibo would send the browser to, for a code of `uid`, under `traceparent`. */
+function tracedCallback(browser: Browser, uid: string, state: string, traceparent: string) {
+  const query = new URLSearchParams({ code: weibo.issueCode({ uid }), state });
+  return traced(browser, `/v1/users/weibo/users?${query}`, traceparent);
+}
+
+/** The bind form for the callback's bind token, under `traceparent`. */
+function tracedBind(browser: Browser, bindToken: string, username: string, traceparent: string) {
+  return traced(browser, '/v1/users/weibo/users', traceparent, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      bind_token: bindToken,
+      username,
+      password: PASSWORD,
+      phone: '13800138000',
+      email: `${username}@example.com`,
+    }),
+  });
+}
+
 const inTrace = (traceId: string) => (spans: ReceivedSpan[]) =>
   spans.filter((span) => span.traceId === traceId);
 
@@ -164,12 +185,7 @@ describe('traces of the service (OpenTelemetry, exported over OTLP/HTTP)', () =>
     const state = await browser.startLogin();
     const uid = freshUid();
     const callbackTrace = incomingTrace();
-    const query = new URLSearchParams({ code: weibo.issueCode({ uid }), state });
-    const callback = await traced(
-      browser,
-      `/v1/users/weibo/users?${query}`,
-      callbackTrace.traceparent,
-    );
+    const callback = await tracedCallback(browser, uid, state, callbackTrace.traceparent);
     expect(callback.body.code).toBe(201);
 
     const login = await serverSpanOf(callbackTrace.traceId);
@@ -187,17 +203,12 @@ describe('traces of the service (OpenTelemetry, exported over OTLP/HTTP)', () =>
     expect(login.trace.some((span) => span.attributes['db.system.name'] === 'redis')).toBe(true);
 
     const bindTrace = incomingTrace();
-    const bound = await traced(browser, '/v1/users/weibo/users', bindTrace.traceparent, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        bind_token: callback.body.bind_token,
-        username: `traced_${uid}`,
-        password: PASSWORD,
-        phone: '13800138000',
-        email: 'traced@example.com',
-      }),
-    });
+    const bound = await tracedBind(
+      browser,
+      callback.body.bind_token,
+      `traced_${uid}`,
+      bindTrace.traceparent,
+    );
     expect(bound.body.code).toBe(200);
     const bind = await serverSpanOf(bindTrace.traceId);
 
@@ -398,23 +409,13 @@ describe('without an OTLP endpoint', () => {
       const incoming = incomingTrace();
       const state = await browser.startLogin();
       const uid = freshUid();
-      const query = new URLSearchParams({ code: weibo.issueCode({ uid }), state });
-      const callback = await traced(
+      const callback = await tracedCallback(browser, uid, state, incoming.traceparent);
+      const bound = await tracedBind(
         browser,
-        `/v1/users/weibo/users?${query}`,
+        callback.body.bind_token,
+        `untraced_${uid}`,
         incoming.traceparent,
       );
-      const bound = await traced(browser, '/v1/users/weibo/users', incoming.traceparent, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          bind_token: callback.body.bind_token,
-          username: `untraced_${uid}`,
-          password: PASSWORD,
-          phone: '13800138000',
-          email: 'untraced@example.com',
-        }),
-      });
       expect(bound.body.code).toBe(200);
       // The event went out (the relay runs in this process), without a trace context.
       await eventually(async () => (await jobsIn(redis, untracedQueue)).length === 1);
