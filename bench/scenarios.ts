@@ -164,7 +164,7 @@ export async function bind(
     throw new Error(`only ${tokens.length} of ${logins.length} callbacks gave a bind token`);
   }
   const uidOf = new Map<string, string>();
-  const pool = fromPool(tokens, ({ uid, bindToken }, index) => {
+  const pool = fromPool(tokens, ({ uid, bindToken }) => {
     const username = `bench_${uid}`;
     uidOf.set(username, uid);
     return {

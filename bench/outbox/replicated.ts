@@ -5,73 +5,23 @@
  *   npx tsx bench/outbox/replicated.ts [--smoke]
  * Env: PG_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import pg from 'pg';
+import {
+  info,
+  type RedisProcess,
+  startDataNode,
+  waitFor,
+} from '../../test/support/redis-topology.ts';
 import { type BenchRow, outboxScenarios } from '../outbox-scenarios.ts';
 
 const admin = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const smoke = process.argv.includes('--smoke');
 const dir = mkdtempSync(path.join(tmpdir(), 'weibo-auth-bench-replica-'));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function redisServer(port: number, args: string[] = []): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      `${port}`,
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-      ...args,
-    ],
-    { stdio: 'ignore' },
-  );
-  await until(async () => (await info(port)).includes('redis_version'));
-  return child;
-}
-
-async function info(port: number, section = 'server'): Promise<string> {
-  const redis = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0 });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    return await redis.info(section);
-  } catch {
-    return '';
-  } finally {
-    redis.disconnect();
-  }
-}
-
-async function until(check: () => Promise<boolean>): Promise<void> {
-  for (let tries = 0; tries < 200; tries++) {
-    if (await check()) return;
-    await sleep(50);
-  }
-  throw new Error('timed out');
-}
+const until = (check: () => Promise<boolean>) => waitFor(check, 10_000, 'the replica');
 
 async function withDatabase<T>(work: (url: string) => Promise<T>): Promise<T> {
   const name = `bench_outbox_replica_${randomBytes(4).toString('hex')}`;
@@ -96,19 +46,19 @@ async function replicas(port: number): Promise<number> {
 
 const drain = (rows: BenchRow[]) => rows.find((row) => row.name.startsWith('Outbox: drain'));
 
-const primaryPort = await freePort();
-const primary = await redisServer(primaryPort);
+const primary = await startDataNode(dir);
+const primaryPort = primary.port;
 const redisUrl = `redis://127.0.0.1:${primaryPort}`;
-let replica: ChildProcess | undefined;
+let replica: RedisProcess | undefined;
 const attach = async () => {
-  const port = await freePort();
-  replica = await redisServer(port, ['--replicaof', '127.0.0.1', `${primaryPort}`]);
+  replica = await startDataNode(dir, ['--replicaof', '127.0.0.1', `${primaryPort}`]);
+  const { port } = replica;
   // Online, not merely connected: a replica still in its first sync acknowledges nothing.
   await until(async () => (await info(primaryPort, 'replication')).includes('state=online'));
   await until(async () => (await info(port, 'replication')).includes('master_link_status:up'));
 };
 const detach = async () => {
-  replica?.kill('SIGTERM');
+  await replica?.stop();
   await until(async () => (await replicas(primaryPort)) === 0);
 };
 
@@ -124,8 +74,8 @@ try {
     if (withReplica) await detach();
   }
 } finally {
-  replica?.kill('SIGTERM');
-  primary.kill('SIGTERM');
+  await replica?.stop();
+  await primary.stop();
   rmSync(dir, { recursive: true, force: true });
 }
 

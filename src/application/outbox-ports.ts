@@ -1,4 +1,32 @@
-import type { OutboxMessage } from './ports.ts';
+import type { DomainEvent } from '../domain/events.ts';
+
+/** Where a use case writes its events, in its unit of work's transaction. */
+export interface Outbox {
+  add(event: DomainEvent): Promise<void>;
+}
+
+/**
+ * An outbox event as it leaves the service: its id, its type, its CloudEvents envelope, and the
+ * W3C trace context of the request that wrote it (null when no trace was recorded).
+ */
+export interface OutboxMessage {
+  id: string;
+  type: string;
+  envelope: object;
+  trace?: TraceContext | null;
+}
+
+/** A W3C trace context as the `traceparent` and `tracestate` headers carry it. */
+export interface TraceContext {
+  traceparent: string;
+  tracestate?: string;
+}
+
+/** Delivers events to their consumers; publishing the same event id again is a no-op. */
+export interface EventPublisher {
+  publish(messages: OutboxMessage[]): Promise<void>;
+  close(): Promise<void>;
+}
 
 /** An unpublished outbox message, with how many publishes of it have failed so far. */
 export interface ClaimedMessage extends OutboxMessage {

@@ -1,5 +1,4 @@
 import type { AuditEntry } from '../domain/audit.ts';
-import type { DomainEvent } from '../domain/events.ts';
 import type { UserProfile } from '../domain/user-profile.ts';
 import type {
   AuthorizationLoss,
@@ -8,6 +7,7 @@ import type {
   WeiboAuthorization,
   WeiboGrant,
 } from '../domain/weibo-account.ts';
+import type { Outbox } from './outbox-ports.ts';
 import type { SessionRepository } from './session-ports.ts';
 import type { Display } from './weibo-ports.ts';
 
@@ -121,33 +121,6 @@ export interface WeiboAccountRepository {
    * there was none to delete (a concurrent unbind may have just taken it).
    */
   unbind(userId: string): Promise<BoundWeiboAccount | null>;
-}
-
-export interface Outbox {
-  add(event: DomainEvent): Promise<void>;
-}
-
-/**
- * An outbox event as it leaves the service: its id, its type, its CloudEvents envelope, and the
- * W3C trace context of the request that wrote it (null when no trace was recorded).
- */
-export interface OutboxMessage {
-  id: string;
-  type: string;
-  envelope: object;
-  trace?: TraceContext | null;
-}
-
-/** A W3C trace context as the `traceparent` and `tracestate` headers carry it. */
-export interface TraceContext {
-  traceparent: string;
-  tracestate?: string;
-}
-
-/** Delivers events to their consumers; publishing the same event id again is a no-op. */
-export interface EventPublisher {
-  publish(messages: OutboxMessage[]): Promise<void>;
-  close(): Promise<void>;
 }
 
 /** A position in a user's audit entries, newest first: entries strictly older come next. */

@@ -44,9 +44,9 @@ import { LinkWeiboAccount } from '../application/link-weibo-account.ts';
 import { ListActivity } from '../application/list-activity.ts';
 import { ListWeiboFriends } from '../application/list-weibo-friends.ts';
 import { LockUser } from '../application/lock-user.ts';
+import type { EventPublisher } from '../application/outbox-ports.ts';
 import type {
   Clock,
-  EventPublisher,
   IdGenerator,
   RateLimiter,
   StateStore,

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'v
 import { BullMqEventPublisher } from '../../src/adapters/outbox/bullmq-event-publisher.ts';
 import { OutboxRelay, type OutboxRelayOptions } from '../../src/adapters/outbox/outbox-relay.ts';
 import { KyselyOutboxStore } from '../../src/adapters/persistence/kysely-outbox-store.ts';
-import type { EventPublisher, OutboxMessage } from '../../src/application/ports.ts';
+import type { EventPublisher, OutboxMessage } from '../../src/application/outbox-ports.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually, jobsIn, unpublishedCount, writeEvents } from '../support/outbox.ts';
 import { silentLogger } from '../support/silent-logger.ts';

@@ -16,7 +16,7 @@ import {
   startOtlpReceiver,
 } from '../support/otlp-receiver.ts';
 import { eventually, jobsIn } from '../support/outbox.ts';
-import { type Answer, Browser, CLIENT, freshUid } from '../support/running-service.ts';
+import { type Answer, Browser, CLIENT, freshUid, weiboEnv } from '../support/running-service.ts';
 import {
   buildService,
   type RelayProcess,
@@ -45,10 +45,7 @@ function serviceEnv(database: TestDatabase, weiboUrl: string) {
   return {
     DATABASE_URL: database.url,
     REDIS_URL: inject('redisUrl'),
-    WEIBO_CLIENT_ID: CLIENT.clientId,
-    WEIBO_CLIENT_SECRET: CLIENT.clientSecret,
-    WEIBO_REDIRECT_URI: CLIENT.redirectUri,
-    WEIBO_API_BASE_URL: weiboUrl,
+    ...weiboEnv(weiboUrl),
     RATE_LIMIT_PER_MINUTE: '0',
     LOG_LEVEL: 'info',
   };

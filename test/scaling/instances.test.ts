@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { createFakeWeibo, type FakeWeibo } from '../support/fake-weibo.ts';
 import { eventually, jobsIn } from '../support/outbox.ts';
-import { Browser, CLIENT, freshUid } from '../support/running-service.ts';
+import { Browser, CLIENT, freshUid, weiboEnv } from '../support/running-service.ts';
 import {
   type RelayProcess,
   type ServiceProcess,
@@ -39,10 +39,7 @@ beforeAll(async () => {
   const env = {
     DATABASE_URL: database.url,
     REDIS_URL: inject('redisUrl'),
-    WEIBO_CLIENT_ID: CLIENT.clientId,
-    WEIBO_CLIENT_SECRET: CLIENT.clientSecret,
-    WEIBO_REDIRECT_URI: CLIENT.redirectUri,
-    WEIBO_API_BASE_URL: weiboUrl,
+    ...weiboEnv(weiboUrl),
     RATE_LIMIT_PER_MINUTE: String(LIMIT_PER_MINUTE),
     BIND_RATE_LIMIT_PER_HOUR: '0',
     TRUST_PROXY: 'true',

@@ -1,4 +1,4 @@
-import type { EventPublisher, OutboxMessage } from '../../src/application/ports.ts';
+import type { EventPublisher, OutboxMessage } from '../../src/application/outbox-ports.ts';
 
 /**
  * A broker in memory that records every call. A call carrying a poisoned event fails whole, as

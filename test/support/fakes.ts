@@ -1,12 +1,12 @@
 import { AuditTrail } from '../../src/application/audit-trail.ts';
 import { RateLimiterUnavailable, WeiboAuthorizationExpired } from '../../src/application/errors.ts';
+import type { Outbox } from '../../src/application/outbox-ports.ts';
 import type {
   AuditLog,
   BindOutcome,
   Clock,
   IdGenerator,
   LoginTokenSubject,
-  Outbox,
   PasswordHasher,
   RateLimiter,
   RatePlace,

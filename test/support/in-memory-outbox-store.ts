@@ -1,9 +1,10 @@
 import type {
   ClaimedMessage,
+  OutboxMessage,
   OutboxStore,
   PublishOutcome,
 } from '../../src/application/outbox-ports.ts';
-import type { Clock, OutboxMessage } from '../../src/application/ports.ts';
+import type { Clock } from '../../src/application/ports.ts';
 import { FakeClock } from './fakes.ts';
 
 export interface OutboxRow {

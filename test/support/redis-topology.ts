@@ -107,6 +107,12 @@ export async function waitFor(
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** A data node (no persistence) on a free port, its files in `dir`; `args` add to its flags. */
+export async function startDataNode(dir: string, args: string[] = []): Promise<RedisProcess> {
+  const port = await freePort();
+  return startRedisServer([...dataNodeArgs(port, dir), ...args], port);
+}
+
 function dataNodeArgs(port: number, dir: string): string[] {
   return [
     '--port',
@@ -145,17 +151,11 @@ export async function startSentinelGroup(name = 'weibo-auth'): Promise<SentinelG
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const primaryPort = await freePort();
-    const primary = await startRedisServer(dataNodeArgs(primaryPort, dir), primaryPort);
+    const primary = await startDataNode(dir);
+    const primaryPort = primary.port;
     started.push(primary);
-    const replicaPort = await freePort();
-    const replicaArgs = [
-      ...dataNodeArgs(replicaPort, dir),
-      '--replicaof',
-      '127.0.0.1',
-      `${primaryPort}`,
-    ];
-    const replica = await startRedisServer(replicaArgs, replicaPort);
+    const replica = await startDataNode(dir, ['--replicaof', '127.0.0.1', `${primaryPort}`]);
+    const replicaPort = replica.port;
     started.push(replica);
     await waitFor(
       async () => (await info(replicaPort, 'replication')).includes('master_link_status:up'),
@@ -336,7 +336,8 @@ export async function startRedisCluster(): Promise<RedisClusterGroup> {
   }
 }
 
-async function info(port: number, section: string, command = 'INFO'): Promise<string> {
+/** `INFO <section>` of a node (or another command's reply), or '' when it does not answer. */
+export async function info(port: number, section: string, command = 'INFO'): Promise<string> {
   const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
   redis.on('error', () => {});
   try {

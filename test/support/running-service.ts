@@ -12,6 +12,16 @@ export const CLIENT = {
   redirectUri: 'http://127.0.0.1/callback.html',
 };
 
+/** The service's Weibo variables for the test client, against the fake Weibo at `weiboUrl`. */
+export function weiboEnv(weiboUrl: string) {
+  return {
+    WEIBO_CLIENT_ID: CLIENT.clientId,
+    WEIBO_CLIENT_SECRET: CLIENT.clientSecret,
+    WEIBO_REDIRECT_URI: CLIENT.redirectUri,
+    WEIBO_API_BASE_URL: weiboUrl,
+  };
+}
+
 export interface ServiceUnderTest {
   service: RunningService;
   weibo: FakeWeibo;
@@ -32,10 +42,7 @@ export async function startServiceUnderTest(
     PORT: '0',
     DATABASE_URL: database.url,
     REDIS_URL: inject('redisUrl'),
-    WEIBO_CLIENT_ID: CLIENT.clientId,
-    WEIBO_CLIENT_SECRET: CLIENT.clientSecret,
-    WEIBO_REDIRECT_URI: CLIENT.redirectUri,
-    WEIBO_API_BASE_URL: weiboUrl,
+    ...weiboEnv(weiboUrl),
     WEIBO_TIMEOUT_MS: '500',
     // Counters live in the shared Redis: off here, covered by the rate limiter contract test.
     RATE_LIMIT_PER_MINUTE: '0',

@@ -12,8 +12,8 @@ import {
   StateStoreUnavailable,
   WeiboAuthorizationExpired,
 } from '../../src/application/errors.ts';
-import type { OutboxStore } from '../../src/application/outbox-ports.ts';
-import type { EventPublisher, PendingLogin } from '../../src/application/ports.ts';
+import type { EventPublisher, OutboxStore } from '../../src/application/outbox-ports.ts';
+import type { PendingLogin } from '../../src/application/ports.ts';
 import { Sessions } from '../../src/application/sessions.ts';
 import type { OAuthProvider } from '../../src/application/weibo-ports.ts';
 import { RefreshTokenReused, SessionExpired } from '../../src/domain/errors.ts';

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import type { EventPublisher, OutboxMessage } from '../../application/ports.ts';
+import type { EventPublisher, OutboxMessage } from '../../application/outbox-ports.ts';
 import type { RedisClient } from '../redis/redis-client.ts';
 import { ReplicaAcknowledgement } from '../redis/replica-acknowledgement.ts';
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { EventPublisher, OutboxMessage } from '../../application/ports.ts';
+import type { EventPublisher, OutboxMessage } from '../../application/outbox-ports.ts';
 
 /** Without Redis there is no queue to deliver to: each event is logged and counts as published. */
 export class LoggingEventPublisher implements EventPublisher {

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
+import type { EventPublisher, OutboxMessage } from '../../application/outbox-ports.ts';
 import {
   BrokerUnavailable,
   type ClaimedMessage,
   type OutboxStore,
   type PublishOutcome,
 } from '../../application/outbox-ports.ts';
-import type { EventPublisher, OutboxMessage } from '../../application/ports.ts';
 
 export interface OutboxRelayOptions {
   batchSize: number;

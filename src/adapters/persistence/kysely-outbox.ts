@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { Outbox, TraceContext } from '../../application/ports.ts';
+import type { Outbox, TraceContext } from '../../application/outbox-ports.ts';
 import type { DomainEvent } from '../../domain/events.ts';
 import { guarded } from './database-errors.ts';
 import type { CloudEvent, Database } from './schema.ts';

@@ -6,7 +6,7 @@ import {
   type SpanContext,
   trace,
 } from '@opentelemetry/api';
-import type { TraceContext } from '../../application/ports.ts';
+import type { TraceContext } from '../../application/outbox-ports.ts';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 

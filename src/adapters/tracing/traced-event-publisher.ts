@@ -7,7 +7,7 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
-import type { EventPublisher, OutboxMessage } from '../../application/ports.ts';
+import type { EventPublisher, OutboxMessage } from '../../application/outbox-ports.ts';
 import { contextOf } from './trace-context.ts';
 
 const tracer = trace.getTracer('weibo-auth.outbox');
